@@ -1,0 +1,74 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from campaigns.demo import CLOSED_SLUG, DEMO_LEAD_EMAIL, DEMO_LEAD_PASSWORD, OPEN_SLUG, demo_load
+from campaigns.models import Campaign, LetterVersion
+from signatories.models import Signature
+
+
+def _snapshot():
+    return {
+        "campaigns": list(
+            Campaign.objects.values_list("slug", "status", "updated_at").order_by("slug")
+        ),
+        "versions": list(
+            LetterVersion.objects.values_list("campaign__slug", "number", "sha256").order_by("pk")
+        ),
+        "signatures": list(
+            Signature.objects.values_list("pk", "organization_name", "created_at").order_by("pk")
+        ),
+        "users": list(get_user_model().objects.values_list("email", "password").order_by("pk")),
+    }
+
+
+@pytest.mark.django_db
+def test_loading_the_demo_twice_changes_nothing(capsys):
+    call_command("load_demo")
+    first = _snapshot()
+    call_command("load_demo")
+    assert _snapshot() == first
+    assert "created 0 campaigns, 0 signatures, 0 lead account" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_demo_has_an_open_campaign_with_150_organizations_across_20_states():
+    demo_load()
+    campaign = Campaign.objects.get(slug=OPEN_SLUG)
+    assert campaign.status == Campaign.Status.OPEN
+    assert campaign.requires_approval is False
+    signatures = campaign.signatures.all()
+    assert signatures.count() == 150
+    assert len({s.state for s in signatures}) >= 20
+    names = {s.organization_name for s in signatures}
+    assert "جمعية الأمل لدعم الناجيات" in names
+    assert "华人妇女互助会" in names
+    assert any(len(name) > 120 for name in names)
+    assert any(ch in "".join(names) for ch in "éñçãö")
+
+
+@pytest.mark.django_db
+def test_demo_letter_has_the_shape_of_a_coalition_letter():
+    demo_load()
+    body = Campaign.objects.get(slug=OPEN_SLUG).versions.get().body
+    headings = [line for line in body.splitlines() if line.startswith("## ")]
+    assert 3 <= len(headings) <= 4
+    assert all(h[3:] == h[3:].upper() for h in headings)
+    assert body.count("\n- ") >= 9
+
+
+@pytest.mark.django_db
+def test_demo_has_a_closed_campaign():
+    demo_load()
+    assert Campaign.objects.get(slug=CLOSED_SLUG).status == Campaign.Status.CLOSED
+
+
+@pytest.mark.django_db
+def test_demo_lead_can_sign_in_to_the_admin(client):
+    demo_load()
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": DEMO_LEAD_EMAIL, "password": DEMO_LEAD_PASSWORD},
+    )
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200

@@ -1,0 +1,64 @@
+"""Small hand-written factories: each makes one valid object and takes overrides."""
+
+import itertools
+
+from django.contrib.auth import get_user_model
+
+from campaigns.models import Campaign
+from campaigns.services import campaign_create
+from signatories.models import Signature
+
+_numbers = itertools.count(1)
+
+LETTER = """\
+To the legislature:
+
+We ask you to act.
+
+## FIRST RECOMMENDATION
+
+- It helps people.
+- It costs little.
+
+Sincerely, the undersigned
+"""
+
+
+def make_user(*, email=None, password="a-long-test-password", **fields):
+    n = next(_numbers)
+    email = email or f"lead{n}@example.org"
+    return get_user_model().objects.create_user(
+        username=email, email=email, password=password, **fields
+    )
+
+
+def make_campaign(*, slug=None, title="Test letter", body=LETTER, owner=None, **fields):
+    n = next(_numbers)
+    fields.setdefault("status", Campaign.Status.OPEN)
+    return campaign_create(
+        slug=slug or f"campaign-{n}", title=title, letter_body=body, owner=owner, **fields
+    )
+
+
+def make_signature(*, campaign, **fields):
+    n = next(_numbers)
+    version = campaign.versions.order_by("-number").first()
+    name = fields.pop("organization_name", f"Organization {n}")
+    email = fields.pop("email", f"signer{n}@example.org")
+    defaults = {
+        "kind": Signature.Kind.ORGANIZATION,
+        "status": Signature.Status.VERIFIED,
+        "organization_name": name,
+        "organization_key": name.casefold(),
+        "signer_name": f"Signer {n}",
+        "email": email,
+        "email_canonical": email.strip().lower(),
+        "city": "Seattle",
+        "state": "WA",
+        "consent_listed": True,
+        "authorized": True,
+        "letter_version": version,
+        "letter_sha256": version.sha256,
+    }
+    defaults.update(fields)
+    return Signature.objects.create(campaign=campaign, **defaults)
