@@ -11,7 +11,9 @@ def test_public_list_shows_verified_signers_in_print_order():
     b = make_signature(campaign=campaign, organization_name="B Org", state="WA")
     a = make_signature(campaign=campaign, organization_name="A Org", state="WA")
     ny = make_signature(campaign=campaign, organization_name="Z Org", state="NY")
-    lead = make_signature(campaign=campaign, organization_name="Lead", state="WA", is_lead_organization=True)
+    lead = make_signature(
+        campaign=campaign, organization_name="Lead", state="WA", is_lead_organization=True
+    )
     person = make_signature(campaign=campaign, kind=Signature.Kind.INDIVIDUAL, state="AK")
     make_signature(campaign=campaign, status=Signature.Status.PENDING)
     make_signature(campaign=campaign, status=Signature.Status.WITHDRAWN)
