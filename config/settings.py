@@ -114,6 +114,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain-text emails: the same templates folder, without HTML escaping.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # Database: SQLite under var/ by default; DATABASE_URL=postgres://... for real deployments.
