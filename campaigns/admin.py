@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from .models import Campaign, CampaignRole, LetterVersion, PartnerLink
+from .models import (
+    Campaign,
+    CampaignRecipient,
+    CampaignRole,
+    Committee,
+    CommitteeMembership,
+    Legislator,
+    LetterVersion,
+    PartnerLink,
+)
 
 
 class LetterVersionInline(admin.TabularInline):
@@ -36,3 +45,72 @@ class PartnerLinkAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "campaign"]
     list_filter = ["campaign"]
     search_fields = ["name", "code"]
+
+
+class ImportedAdmin(admin.ModelAdmin):
+    """Imported rows: the importers own them, the admin only shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Never deleted: deliveries point at legislators; a re-import retires them instead.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class CommitteeMembershipInline(admin.TabularInline):
+    model = CommitteeMembership
+    fields = ["committee", "role"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Legislator)
+class LegislatorAdmin(ImportedAdmin):
+    list_display = [
+        "name",
+        "jurisdiction",
+        "chamber",
+        "district",
+        "party",
+        "email",
+        "active",
+    ]
+    list_filter = ["active", "source", "chamber", "jurisdiction"]
+    search_fields = ["name", "district", "source_id", "email"]
+    inlines = [CommitteeMembershipInline]
+
+
+class MemberInline(admin.TabularInline):
+    model = CommitteeMembership
+    fields = ["legislator", "role"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Committee)
+class CommitteeAdmin(ImportedAdmin):
+    list_display = ["name", "jurisdiction", "chamber", "parent"]
+    list_filter = ["source", "chamber", "jurisdiction"]
+    search_fields = ["name", "source_id"]
+    inlines = [MemberInline]
+
+
+@admin.register(CampaignRecipient)
+class CampaignRecipientAdmin(admin.ModelAdmin):
+    list_display = ["legislator", "campaign", "added_at"]
+    list_filter = ["campaign"]
+    search_fields = ["legislator__name", "campaign__title"]
+    autocomplete_fields = ["campaign", "legislator"]
+    list_select_related = ["legislator", "campaign"]

@@ -138,3 +138,158 @@ class PartnerLink(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.code})"
+
+
+class Legislator(models.Model):
+    """A recipient office holder, imported from Open States or congress-legislators.
+
+    Rows are never deleted: deliveries point at them. Someone who leaves office is marked
+    inactive (`active=False`, `retired_at`) by the next import that no longer lists them.
+    """
+
+    class Source(models.TextChoices):
+        OPENSTATES = "openstates", _("Open States")
+        CONGRESS = "congress", _("congress-legislators")
+
+    class Chamber(models.TextChoices):
+        UPPER = "upper", _("State senate")
+        LOWER = "lower", _("State house or assembly")
+        LEGISLATURE = "legislature", _("Unicameral legislature")
+        SENATE = "senate", _("U.S. Senate")
+        HOUSE = "house", _("U.S. House")
+
+    source = models.CharField(max_length=12, choices=Source)
+    source_id = models.CharField(
+        max_length=80, help_text=_("The Open States person id or the bioguide id.")
+    )
+    name = models.CharField(max_length=200)
+    given_name = models.CharField(max_length=100, blank=True)
+    family_name = models.CharField(max_length=100, blank=True)
+    sort_name = models.CharField(max_length=200)
+    title = models.CharField(max_length=60, blank=True, help_text=_("e.g. Senator, Delegate."))
+    body = models.CharField(
+        max_length=120, blank=True, help_text=_("e.g. Washington State Senate.")
+    )
+    jurisdiction = models.CharField(
+        max_length=8, help_text=_("Lower-case code: wa, ny, dc, pr, or us for Congress.")
+    )
+    jurisdiction_name = models.CharField(max_length=80)
+    state = models.CharField(
+        max_length=2, blank=True, help_text=_("The state or territory the seat represents.")
+    )
+    chamber = models.CharField(max_length=12, choices=Chamber)
+    district = models.CharField(max_length=80, blank=True)
+    party = models.CharField(max_length=120, blank=True)
+    email = models.EmailField(blank=True)
+    contact_form_url = models.URLField(max_length=500, blank=True)
+    website = models.URLField(max_length=500, blank=True)
+    offices = models.JSONField(
+        default=list, blank=True, help_text=_("classification, address, voice, fax")
+    )
+    active = models.BooleanField(default=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    # sha256 of the imported values: a re-import compares it to tell unchanged from updated.
+    source_hash = models.CharField(max_length=64, editable=False)
+    imported_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["jurisdiction", "chamber", "sort_name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_id"], name="unique_legislator_source_id"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["jurisdiction", "chamber", "district"]),
+            models.Index(fields=["active", "jurisdiction"]),
+        ]
+
+    def __str__(self):
+        where = f"{self.jurisdiction.upper()} {self.district}".strip()
+        return f"{self.title} {self.name} ({where})".strip()
+
+    @property
+    def has_email(self) -> bool:
+        return bool(self.email)
+
+    @property
+    def needs_mail(self) -> bool:
+        """No email address: the letter goes by post or through a contact form."""
+        return not self.email
+
+
+class Committee(models.Model):
+    class Chamber(models.TextChoices):
+        UPPER = "upper", _("State senate")
+        LOWER = "lower", _("State house or assembly")
+        LEGISLATURE = "legislature", _("Joint or unicameral legislature")
+        SENATE = "senate", _("U.S. Senate")
+        HOUSE = "house", _("U.S. House")
+        JOINT = "joint", _("Joint committee of Congress")
+
+    source = models.CharField(max_length=12, choices=Legislator.Source)
+    source_id = models.CharField(
+        max_length=80, help_text=_("The Open States organization id or the Thomas id.")
+    )
+    name = models.CharField(max_length=300)
+    jurisdiction = models.CharField(max_length=8)
+    chamber = models.CharField(max_length=12, choices=Chamber)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="subcommittees"
+    )
+    members = models.ManyToManyField(
+        Legislator, through="CommitteeMembership", related_name="committees"
+    )
+    source_hash = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        ordering = ["jurisdiction", "chamber", "name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_id"], name="unique_committee_source_id"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.jurisdiction.upper()} {self.get_chamber_display()}: {self.name}"
+
+
+class CommitteeMembership(models.Model):
+    committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="memberships")
+    legislator = models.ForeignKey(
+        Legislator, on_delete=models.CASCADE, related_name="committee_memberships"
+    )
+    role = models.CharField(max_length=80, default="member")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["committee", "legislator"], name="one_membership_per_committee"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.legislator.name}, {self.role} of {self.committee.name}"
+
+
+class CampaignRecipient(models.Model):
+    """A legislator a lead chose to receive the campaign's letter."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients")
+    # PROTECT: legislators are retired, never deleted, so a chosen one stays on the list.
+    legislator = models.ForeignKey(
+        Legislator, on_delete=models.PROTECT, related_name="campaign_recipients"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["campaign", "added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "legislator"], name="one_recipient_per_legislator"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.legislator} for {self.campaign.slug}"
