@@ -1,6 +1,8 @@
-from django.db.models import QuerySet
+from dataclasses import dataclass
 
-from .models import Campaign, LetterVersion
+from django.db.models import Count, Q, QuerySet
+
+from .models import Campaign, CampaignRecipient, Committee, Legislator, LetterVersion
 
 
 def campaigns_public() -> QuerySet[Campaign]:
@@ -12,3 +14,116 @@ def campaigns_public() -> QuerySet[Campaign]:
 
 def letter_version_current(*, campaign: Campaign) -> LetterVersion:
     return campaign.versions.order_by("-number").first()
+
+
+@dataclass(frozen=True)
+class RecipientSummary:
+    total: int
+    with_email: int
+    print_and_mail: int
+    retired: int
+
+
+@dataclass(frozen=True)
+class RecipientFilterChoices:
+    jurisdictions: list[tuple[str, str]]
+    chambers: list[tuple[str, str]]
+    parties: list[str]
+    committees: list[tuple[int, str]]
+
+
+def _party_filter(party: str) -> Q:
+    """A party name matches itself and every fusion ticket it is part of."""
+    return (
+        Q(party=party)
+        | Q(party__startswith=f"{party}/")
+        | Q(party__endswith=f"/{party}")
+        | Q(party__contains=f"/{party}/")
+    )
+
+
+def legislators_matching(
+    *,
+    jurisdiction: str | None = None,
+    chamber: str | None = None,
+    district: str | None = None,
+    committee: Committee | int | None = None,
+    party: str | None = None,
+    state: str | None = None,
+) -> QuerySet[Legislator]:
+    """Active legislators meeting every filter given (all active ones when none is)."""
+    legislators = Legislator.objects.filter(active=True)
+    if jurisdiction:
+        legislators = legislators.filter(jurisdiction=jurisdiction.lower())
+    if state:
+        legislators = legislators.filter(state=state.upper())
+    if chamber:
+        legislators = legislators.filter(chamber=chamber)
+    if district:
+        legislators = legislators.filter(district__iexact=district.strip())
+    if committee:
+        legislators = legislators.filter(committee_memberships__committee=committee)
+    if party:
+        legislators = legislators.filter(_party_filter(party))
+    return legislators
+
+
+def campaign_recipients(*, campaign: Campaign) -> QuerySet[Legislator]:
+    """The legislators chosen for a campaign, retired ones included (they were chosen)."""
+    return Legislator.objects.filter(campaign_recipients__campaign=campaign).order_by(
+        "jurisdiction", "chamber", "sort_name", "pk"
+    )
+
+
+def recipients_summary(*, campaign: Campaign) -> RecipientSummary:
+    """How many recipients get the letter by email and how many need print-and-mail."""
+    counts = CampaignRecipient.objects.filter(campaign=campaign).aggregate(
+        total=Count("pk"),
+        with_email=Count("pk", filter=~Q(legislator__email="")),
+        retired=Count("pk", filter=Q(legislator__active=False)),
+    )
+    return RecipientSummary(
+        total=counts["total"],
+        with_email=counts["with_email"],
+        print_and_mail=counts["total"] - counts["with_email"],
+        retired=counts["retired"],
+    )
+
+
+def recipient_filter_choices(*, jurisdiction: str | None = None) -> RecipientFilterChoices:
+    """The values present among active legislators, for the recipient filters.
+
+    Committees are many (thousands for all states): they are listed only for one
+    jurisdiction at a time.
+    """
+    active = Legislator.objects.filter(active=True)
+    jurisdictions = list(
+        active.values_list("jurisdiction", "jurisdiction_name").distinct().order_by("jurisdiction")
+    )
+    if jurisdiction:
+        active = active.filter(jurisdiction=jurisdiction.lower())
+    present = set(active.values_list("chamber", flat=True).distinct())
+    chambers = [(value, label) for value, label in Legislator.Chamber.choices if value in present]
+    parties = sorted(
+        {
+            part
+            for ticket in active.exclude(party="").values_list("party", flat=True).distinct()
+            for part in ticket.split("/")
+        }
+    )
+    committees = []
+    if jurisdiction:
+        committees = [
+            (
+                committee.pk,
+                committee.name
+                if not committee.parent_id
+                else f"{committee.parent.name}: {committee.name}",
+            )
+            for committee in Committee.objects.filter(jurisdiction=jurisdiction.lower())
+            .select_related("parent")
+            .order_by("chamber", "name")
+        ]
+    return RecipientFilterChoices(
+        jurisdictions=jurisdictions, chambers=chambers, parties=parties, committees=committees
+    )

@@ -1,9 +1,13 @@
 import hashlib
+from collections.abc import Iterable
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from .models import Campaign, CampaignRole, LetterVersion
+from .models import Campaign, CampaignRecipient, CampaignRole, Committee, Legislator, LetterVersion
+from .selectors import legislators_matching
 
 
 def letter_sha256(*, title: str, body: str) -> str:
@@ -69,3 +73,73 @@ def letter_version_create(
         author=author,
         created_at=timezone.now(),
     )
+
+
+def _recipients_insert(*, campaign: Campaign, legislator_ids: Iterable[int]) -> int:
+    # Lock the campaign row so two leads adding at once count what each really added.
+    Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+    chosen = set(
+        CampaignRecipient.objects.filter(campaign=campaign).values_list("legislator_id", flat=True)
+    )
+    now = timezone.now()
+    new = [
+        CampaignRecipient(campaign=campaign, legislator_id=pk, added_at=now)
+        for pk in dict.fromkeys(legislator_ids)
+        if pk not in chosen
+    ]
+    CampaignRecipient.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+    return len(new)
+
+
+@transaction.atomic
+def recipients_add(*, campaign: Campaign, legislators: Iterable[Legislator | int]) -> int:
+    """Add legislators (objects or ids) to a campaign's recipients; returns how many were new.
+
+    Only active legislators are added; retired ones and ones already chosen are left out.
+    """
+    ids = [item.pk if isinstance(item, Legislator) else int(item) for item in legislators]
+    active = Legislator.objects.filter(pk__in=ids, active=True).values_list("pk", flat=True)
+    return _recipients_insert(campaign=campaign, legislator_ids=active.order_by("pk"))
+
+
+@transaction.atomic
+def recipients_add_matching(
+    *,
+    campaign: Campaign,
+    jurisdiction: str | None = None,
+    chamber: str | None = None,
+    district: str | None = None,
+    committee: Committee | int | None = None,
+    party: str | None = None,
+    state: str | None = None,
+) -> int:
+    """Add every active legislator meeting all the filters given; returns how many were new.
+
+    A filter is required: an empty form must not send the letter to every office in the
+    country.
+    """
+    filters = {
+        "jurisdiction": jurisdiction,
+        "chamber": chamber,
+        "district": district,
+        "committee": committee,
+        "party": party,
+        "state": state,
+    }
+    if not any(filters.values()):
+        raise ValidationError(
+            _("Choose at least one of jurisdiction, state, chamber, district, committee or party."),
+            code="no_filter",
+        )
+    matching = legislators_matching(**filters).values_list("pk", flat=True).order_by("pk")
+    return _recipients_insert(campaign=campaign, legislator_ids=matching)
+
+
+@transaction.atomic
+def recipients_remove(*, campaign: Campaign, legislators: Iterable[Legislator | int]) -> int:
+    """Take legislators (objects or ids) off a campaign's recipients; returns how many."""
+    ids = [item.pk if isinstance(item, Legislator) else int(item) for item in legislators]
+    _total, by_model = CampaignRecipient.objects.filter(
+        campaign=campaign, legislator_id__in=ids
+    ).delete()
+    return by_model.get(CampaignRecipient._meta.label, 0)

@@ -4,7 +4,7 @@ import itertools
 
 from django.contrib.auth import get_user_model
 
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Legislator
 from campaigns.services import campaign_create
 from signatories.models import Signature
 
@@ -62,3 +62,24 @@ def make_signature(*, campaign, **fields):
     }
     defaults.update(fields)
     return Signature.objects.create(campaign=campaign, **defaults)
+
+
+def make_legislator(**fields):
+    n = next(_numbers)
+    defaults = {
+        "source": Legislator.Source.OPENSTATES,
+        "source_id": f"ocd-person/test-{n}",
+        "name": f"Legislator {n}",
+        "sort_name": f"Legislator {n}",
+        "title": "Senator",
+        "jurisdiction": "wa",
+        "jurisdiction_name": "Washington",
+        "state": "WA",
+        "chamber": Legislator.Chamber.UPPER,
+        "district": str(n),
+        "party": "Democratic",
+        "email": f"legislator{n}@example.org",
+        "source_hash": "0" * 64,
+    }
+    defaults.update(fields)
+    return Legislator.objects.create(**defaults)
