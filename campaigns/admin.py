@@ -1,7 +1,9 @@
 from django.contrib import admin
 
 from .models import (
+    AuditEntry,
     Campaign,
+    CampaignInvitation,
     CampaignRecipient,
     CampaignRole,
     Committee,
@@ -114,3 +116,31 @@ class CampaignRecipientAdmin(admin.ModelAdmin):
     search_fields = ["legislator__name", "campaign__title"]
     autocomplete_fields = ["campaign", "legislator"]
     list_select_related = ["legislator", "campaign"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log is never edited, not even here."""
+
+    list_display = ["created_at", "campaign", "actor_label", "action", "target_label"]
+    list_filter = ["action", "campaign"]
+    search_fields = ["actor_label", "action", "target_label"]
+    list_select_related = ["campaign"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CampaignInvitation)
+class CampaignInvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "role", "campaign", "created_at", "accepted_at", "cancelled_at"]
+    list_filter = ["role", "campaign"]
+    search_fields = ["email"]
+    readonly_fields = ["token_hash"]

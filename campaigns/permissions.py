@@ -4,6 +4,9 @@ A lead without a role on a campaign gets a 404, never a 403, so that the existen
 draft campaign is not revealed either.
 """
 
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
 from django.http import Http404
 
 from .models import Campaign, CampaignRole
@@ -40,3 +43,31 @@ def campaign_for_lead(*, user, slug: str, ability: str = "view") -> tuple[Campai
     if membership is None or not can(role=membership.role, ability=ability):
         raise Http404
     return membership.campaign, membership.role
+
+
+def can_see_contacts(*, role: str | None) -> bool:
+    """Signers' contact fields (email, signer name and title) are for owners and editors."""
+    return can(role=role, ability="edit")
+
+
+def lead_view(ability: str = "view", *, post_ability: str | None = None):
+    """Decorate a lead view taking `slug`: sign-in first, then the role check.
+
+    The view is called with `campaign` and `role` instead of `slug`. A POST needs
+    `post_ability` when given (a page any co-lead may read but only editors may change).
+    Anonymous visitors are sent to sign in; signed-in leads without the role get a 404.
+    """
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, slug, *args, **kwargs):
+            needed = post_ability if request.method == "POST" and post_ability else ability
+            campaign, role = campaign_for_lead(user=request.user, slug=slug, ability=needed)
+            return view(request, *args, campaign=campaign, role=role, **kwargs)
+
+        wrapper.lead_ability = ability
+        wrapper.lead_post_ability = post_ability or ability
+        return wrapper
+
+    return decorator

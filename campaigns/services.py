@@ -4,9 +4,19 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from .models import Campaign, CampaignRecipient, CampaignRole, Committee, Legislator, LetterVersion
+from .audit import audit_record
+from .models import (
+    Campaign,
+    CampaignRecipient,
+    CampaignRole,
+    Committee,
+    Legislator,
+    LetterVersion,
+    PartnerLink,
+)
 from .selectors import legislators_matching
 
 
@@ -143,3 +153,190 @@ def recipients_remove(*, campaign: Campaign, legislators: Iterable[Legislator | 
         campaign=campaign, legislator_id__in=ids
     ).delete()
     return by_model.get(CampaignRecipient._meta.label, 0)
+
+
+# --- The lead area: every change below is written to the audit log in its transaction. ---
+
+# Settings a lead may change on the settings page, in the order the form shows them.
+CAMPAIGN_SETTINGS = [
+    "title",
+    "summary",
+    "signon_deadline",
+    "goal",
+    "requires_approval",
+    "allows_individuals",
+    "signer_order",
+    "reply_to_email",
+    "postal_address",
+]
+
+# Paths of the lead area that a campaign slug must not shadow (/lead/<slug>/).
+RESERVED_SLUGS = {"new", "invitations"}
+
+# Sign-on status changes a lead makes by hand; delivery and archiving happen elsewhere.
+STATUS_CHANGES = {
+    (Campaign.Status.DRAFT, Campaign.Status.OPEN),
+    (Campaign.Status.OPEN, Campaign.Status.CLOSED),
+    (Campaign.Status.CLOSED, Campaign.Status.OPEN),
+}
+
+
+@transaction.atomic
+def campaign_start(*, actor, slug: str, title: str, summary: str = "", letter_body: str):
+    """A lead creates a campaign: a draft with the first letter version, the lead as owner."""
+    slug = slug or slugify(title)[:80].strip("-")
+    if not slug:
+        raise ValidationError(_("Give the campaign a web address made of letters and numbers."))
+    if slug in RESERVED_SLUGS or Campaign.objects.filter(slug=slug).exists():
+        raise ValidationError(
+            _("Another campaign already uses the address %(slug)s.") % {"slug": slug}
+        )
+    campaign = campaign_create(
+        slug=slug,
+        title=title,
+        summary=summary,
+        letter_body=letter_body,
+        owner=actor,
+        status=Campaign.Status.DRAFT,
+    )
+    audit_record(
+        campaign=campaign,
+        actor=actor,
+        action="campaign.create",
+        target=campaign,
+        after={"slug": slug, "title": title},
+    )
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, actor, **values) -> Campaign:
+    """Change campaign settings; only the fields that changed are saved and logged."""
+    unknown = set(values) - set(CAMPAIGN_SETTINGS)
+    if unknown:
+        raise TypeError(f"Not a campaign setting: {', '.join(sorted(unknown))}")
+    before, after = {}, {}
+    for field, value in values.items():
+        if getattr(campaign, field) != value:
+            before[field] = getattr(campaign, field)
+            after[field] = value
+            setattr(campaign, field, value)
+    if after:
+        campaign.save(update_fields=[*after, "updated_at"])
+        audit_record(
+            campaign=campaign,
+            actor=actor,
+            action="campaign.update",
+            target=campaign,
+            before=before,
+            after=after,
+        )
+    return campaign
+
+
+@transaction.atomic
+def campaign_status_change(*, campaign: Campaign, actor, status: str) -> Campaign:
+    """Open or close sign-on (draft -> open, open -> closed, closed -> open)."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if (campaign.status, status) not in STATUS_CHANGES:
+        raise ValidationError(
+            _("A campaign that is %(current)s cannot be set to %(new)s here.")
+            % {"current": campaign.get_status_display(), "new": status}
+        )
+    before = campaign.status
+    campaign.status = status
+    campaign.save(update_fields=["status", "updated_at"])
+    audit_record(
+        campaign=campaign,
+        actor=actor,
+        action="campaign.status",
+        target=campaign,
+        before={"status": before},
+        after={"status": status},
+    )
+    return campaign
+
+
+@transaction.atomic
+def partner_link_create(*, campaign: Campaign, actor, name: str, code: str = "") -> PartnerLink:
+    """A recruiting link for a coalition partner: /c/<slug>/?via=<code>."""
+    name = " ".join(name.split())
+    code = slugify(code or name)[:40].strip("-")
+    if not name or not code:
+        raise ValidationError(_("Give the partner a name (and, if you like, a short code)."))
+    if campaign.partner_links.filter(code=code).exists():
+        raise ValidationError(_("The code %(code)s is already in use.") % {"code": code})
+    link = PartnerLink.objects.create(campaign=campaign, code=code, name=name)
+    audit_record(
+        campaign=campaign,
+        actor=actor,
+        action="partner_link.create",
+        target=link,
+        after={"code": code, "name": name},
+    )
+    return link
+
+
+@transaction.atomic
+def letter_edit(
+    *,
+    campaign: Campaign,
+    actor,
+    title: str,
+    body: str,
+    change: str = "",
+    note: str = "",
+    reconfirm_deadline=None,
+    base_number: int | None = None,
+) -> LetterVersion:
+    """Save an edited letter as a new version; a substantive change asks signers to re-confirm.
+
+    `base_number` is the version the lead started from: if someone saved another version
+    meanwhile, nothing is saved and the lead is asked to look at it first. Without any
+    signature the change is minor (nobody to ask).
+    """
+    from .reconfirmation import letter_version_request_reconfirmation
+
+    Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+    current = campaign.versions.order_by("-number").first()
+    if base_number is not None and current.number != base_number:
+        raise ValidationError(
+            _(
+                "Someone saved version %(number)d while you were editing. "
+                "Open the letter again to see their changes."
+            )
+            % {"number": current.number}
+        )
+    if not body.strip() or not title.strip():
+        raise ValidationError(_("The letter needs a title and a text."))
+    if change not in (LetterVersion.Change.MINOR, LetterVersion.Change.SUBSTANTIVE):
+        change = LetterVersion.Change.MINOR
+    if not campaign.signatures.exists():
+        change = LetterVersion.Change.MINOR
+    if change == LetterVersion.Change.SUBSTANTIVE and (
+        reconfirm_deadline is None or reconfirm_deadline <= timezone.now()
+    ):
+        raise ValidationError(_("Choose a re-confirmation deadline in the future."))
+    if letter_sha256(title=title, body=body) == current.sha256:
+        raise ValidationError(_("The letter is unchanged; there is nothing to save."))
+    version = letter_version_create(
+        campaign=campaign, title=title, body=body, author=actor, change=change, note=note
+    )
+    audit_record(
+        campaign=campaign,
+        actor=actor,
+        action="letter.edit",
+        target=version,
+        before={"version": current.number, "sha256": current.sha256},
+        after={
+            "version": version.number,
+            "sha256": version.sha256,
+            "change": version.change,
+            "note": note,
+        },
+    )
+    if change == LetterVersion.Change.SUBSTANTIVE:
+        letter_version_request_reconfirmation(
+            version=version, deadline=reconfirm_deadline, actor=actor
+        )
+    return version

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Signature
+from .models import BlockedDomain, Signature
 
 
 @admin.register(Signature)
@@ -10,3 +10,10 @@ class SignatureAdmin(admin.ModelAdmin):
     search_fields = ["organization_name", "display_name", "email_canonical"]
     readonly_fields = ["letter_version", "letter_sha256", "ip_hash", "email_canonical"]
     list_select_related = ["campaign"]
+
+
+@admin.register(BlockedDomain)
+class BlockedDomainAdmin(admin.ModelAdmin):
+    list_display = ["domain", "action", "campaign", "created_at"]
+    list_filter = ["action", "campaign"]
+    search_fields = ["domain"]

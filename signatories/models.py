@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -94,6 +95,16 @@ class Signature(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     anonymized_at = models.DateTimeField(null=True, blank=True)
 
+    # Moderation and re-confirmation (see signatories/moderation.py, campaigns/reconfirmation.py).
+    held_for_review = models.BooleanField(
+        default=False, help_text=_("Not public until a lead approves it (e.g. blocklisted domain).")
+    )
+    # The letter version this signer was last asked (by email) to re-confirm, and when.
+    reconfirm_version_number = models.PositiveIntegerField(null=True, blank=True)
+    reconfirm_requested_at = models.DateTimeField(null=True, blank=True)
+    reconfirmed_at = models.DateTimeField(null=True, blank=True)
+    lapse_notified_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-created_at"]
         constraints = [
@@ -120,3 +131,30 @@ class Signature(models.Model):
                 return self.public_descriptor or str(_("An individual"))
             return self.signer_name
         return self.organization_name
+
+
+class BlockedDomain(models.Model):
+    """An email domain a campaign does not accept sign-ons from without a lead's review."""
+
+    class Action(models.TextChoices):
+        HOLD = "hold", _("Hold for review")
+        REFUSE = "refuse", _("Refuse the sign-on")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="blocked_domains")
+    domain = models.CharField(
+        max_length=253, help_text=_("e.g. spam.example; its subdomains are blocked too.")
+    )
+    action = models.CharField(max_length=8, choices=Action, default=Action.HOLD)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "domain"], name="unique_blocked_domain")
+        ]
+
+    def __str__(self):
+        return self.domain

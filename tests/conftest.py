@@ -14,3 +14,10 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_inline(settings):
+    # pytest-django sets Django up before this file runs, so TASK_BACKEND above comes too
+    # late for settings.TASKS; override it here. Tests of real workers override it again.
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

@@ -1,0 +1,32 @@
+from django.urls import path
+
+from . import lead_views as views
+
+app_name = "lead"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("new/", views.campaign_create, name="campaign-create"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
+    path("<slug:slug>/", views.dashboard, name="dashboard"),
+    path("<slug:slug>/settings/", views.settings_edit, name="settings"),
+    path("<slug:slug>/status/", views.status_change, name="status"),
+    path("<slug:slug>/letter/", views.letter, name="letter"),
+    path("<slug:slug>/partners/", views.partners, name="partners"),
+    path("<slug:slug>/team/", views.team, name="team"),
+    path("<slug:slug>/team/<int:pk>/", views.role_change, name="role-change"),
+    path(
+        "<slug:slug>/team/invitations/<int:pk>/cancel/",
+        views.invitation_cancel,
+        name="invitation-cancel",
+    ),
+    path("<slug:slug>/signatures/", views.signatures, name="signatures"),
+    path("<slug:slug>/signatures/bulk/", views.signatures_bulk, name="signatures-bulk"),
+    path("<slug:slug>/signatures/merge/", views.signatures_merge, name="signatures-merge"),
+    path("<slug:slug>/signatures/invalidate/", views.invalidate, name="invalidate"),
+    path("<slug:slug>/signatures/undo/", views.undo, name="undo"),
+    path("<slug:slug>/signatures/<int:pk>/", views.signature, name="signature"),
+    path("<slug:slug>/blocklist/", views.blocklist, name="blocklist"),
+    path("<slug:slug>/audit/", views.audit_log, name="audit"),
+    path("<slug:slug>/export.csv", views.export_csv, name="export"),
+]
