@@ -11,7 +11,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-LABEL_CHARS = 24
+LABEL_CHARS = 22
 MAX_DAYS = 90
 
 
@@ -20,13 +20,17 @@ def _short(label: str) -> str:
     return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
 
 
-def _svg(*, chart_id: str, title: str, description: str, width: int, height: int, body) -> str:
+def _svg(
+    *, chart_id: str, title: str, description: str, width: int, height: int, body, kind: str
+) -> str:
     return format_html(
-        '<svg class="chart" id="{id}" role="img" aria-labelledby="{id}-title {id}-desc" '
+        '<svg class="chart chart-{kind}" id="{id}" role="img" aria-labelledby="{id}-title" '
+        'aria-describedby="{id}-desc" '
         'viewBox="0 0 {w} {h}" width="{w}" height="{h}" preserveAspectRatio="xMinYMin meet" '
         'xmlns="http://www.w3.org/2000/svg">'
         '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>{body}</svg>',
         id=chart_id,
+        kind=kind,
         w=width,
         h=height,
         title=title,
@@ -39,7 +43,7 @@ def bar_chart_horizontal(
     *, chart_id: str, title: str, description: str, bars: list[tuple[str, int]]
 ) -> SafeString:
     """One row per label, longest bar = the largest value."""
-    row, label_width, width, top = 26, 170, 420, 4
+    row, label_width, width, top = 26, 200, 440, 4
     bar_space = width - label_width - 44
     biggest = max((value for _label, value in bars), default=0) or 1
 
@@ -75,6 +79,7 @@ def bar_chart_horizontal(
             width=width,
             height=height,
             body=body,
+            kind="bars",
         )
     )
 
@@ -149,5 +154,6 @@ def bar_chart_days(
             width=width,
             height=height,
             body=axis + bars + labels,
+            kind="days",
         )
     )

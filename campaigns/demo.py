@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from signatories.models import Signature
 
-from .models import Campaign
+from .models import Campaign, PartnerLink
 from .services import campaign_create
 
 DEMO_LEAD_EMAIL = "lead@example.org"
@@ -257,6 +257,22 @@ def _add_signatures(campaign, organizations, *, start_index, rng, days) -> int:
     return len(signatures)
 
 
+def _add_partner_links(campaign, *, rng) -> None:
+    """Two coalition partners' recruiting links, credited with some of the demo signers."""
+    links = [
+        PartnerLink.objects.create(campaign=campaign, code=code, name=name)
+        for code, name in [
+            ("swop", "Sex Workers Outreach Project"),
+            ("survivors", "Survivors' Alliance Network"),
+        ]
+    ]
+    ids = list(campaign.signatures.order_by("pk").values_list("pk", flat=True))
+    for link, share in zip(links, (30, 18), strict=True):
+        chosen = rng.sample(ids, share)
+        ids = [pk for pk in ids if pk not in chosen]
+        Signature.objects.filter(pk__in=chosen).update(partner_link=link)
+
+
 @transaction.atomic
 def demo_load() -> DemoSummary:
     rng = random.Random(2026)
@@ -286,6 +302,7 @@ def demo_load() -> DemoSummary:
         created_signatures += _add_signatures(
             campaign, demo_organizations(150), start_index=1, rng=rng, days=30
         )
+        _add_partner_links(campaign, rng=rng)
 
     if not Campaign.objects.filter(slug=CLOSED_SLUG).exists():
         campaign = campaign_create(

@@ -122,7 +122,9 @@ class PartnerLinkForm(forms.Form):
 
 class InviteForm(forms.Form):
     email = forms.EmailField(label=_("Email address"))
-    role = forms.ChoiceField(label=_("Role"), choices=CampaignRole.Role.choices)
+    role = forms.ChoiceField(
+        label=_("Role"), choices=CampaignRole.Role.choices, initial=CampaignRole.Role.EDITOR
+    )
 
 
 class RoleForm(forms.Form):

@@ -37,7 +37,7 @@ def test_a_horizontal_chart_has_one_bar_per_label_and_escapes_labels():
     widths = [float(a["width"]) for t, a in html.elements if t == "rect"]
     assert widths[0] == 2 * widths[1]
     assert widths[2] == 0
-    assert "A very long partner nam…" in "".join(html.text)
+    assert "A very long partner n…" in "".join(html.text)
 
 
 def test_a_daily_chart_labels_first_middle_and_last_day():
@@ -46,7 +46,8 @@ def test_a_daily_chart_labels_first_middle_and_last_day():
     html = parse(svg)
     svg_attrs = html.elements[0][1]
     assert svg_attrs["role"] == "img"
-    assert svg_attrs["aria-labelledby"] == "d-title d-desc"
+    assert svg_attrs["aria-labelledby"] == "d-title"
+    assert svg_attrs["aria-describedby"] == "d-desc"
     texts = "".join(html.text)
     assert "Mar 1" in texts and "Mar 4" in texts and "Mar 7" in texts
     assert [t for t, _a in html.elements].count("rect") == 7
