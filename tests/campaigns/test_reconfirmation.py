@@ -243,3 +243,20 @@ def test_the_deadline_check_is_scheduled_for_the_deadline_when_the_backend_can(
     ]
     assert check.task.run_after == version.reconfirm_deadline
     assert check.kwargs == {"version_id": version.pk}
+
+
+@pytest.mark.django_db
+def test_the_dashboard_shows_how_many_have_re_confirmed(
+    client, links, django_capture_on_commit_callbacks
+):
+    lead = make_user()
+    campaign = make_campaign(owner=lead)
+    first = make_signature(campaign=campaign)
+    make_signature(campaign=campaign)
+    with django_capture_on_commit_callbacks(execute=True):
+        version = _substantive(campaign, lead)
+    reconfirmation.signature_reconfirm(signature=first, version=version)
+    client.force_login(lead)
+    page = client.get(f"/lead/{campaign.slug}/").content.decode()
+    assert "Re-confirmation of version 2" in page
+    assert "1 of 2 signers asked have re-confirmed; 1 have until" in page
