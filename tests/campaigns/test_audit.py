@@ -70,3 +70,14 @@ def test_the_audit_page_shows_who_did_what(client):
     assert "Changed the settings" in page
     assert lead.email in page
     assert "250" in page
+
+
+@pytest.mark.django_db
+def test_an_entry_keeps_the_actors_address_when_the_account_is_deleted():
+    lead = make_user()
+    campaign = make_campaign(owner=lead, goal=1)
+    campaign_update(campaign=campaign, actor=lead, goal=2)
+    email = lead.email
+    lead.delete()
+    entry = AuditEntry.objects.get(action="campaign.update")
+    assert (entry.actor, entry.actor_label) == (None, email)
