@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from signatories.models import Signature
+from signatories.normalize import organization_key
 
 from .models import Campaign, PartnerLink
 from .services import campaign_create
@@ -226,7 +227,7 @@ def _signature(campaign, version, index, name, city, state, created_at) -> Signa
         kind=Signature.Kind.ORGANIZATION,
         status=Signature.Status.VERIFIED,
         organization_name=name,
-        organization_key=name.casefold(),
+        organization_key=organization_key(name),
         city=city,
         state=state,
         country="US",

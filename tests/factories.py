@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from campaigns.models import Campaign, Legislator
 from campaigns.services import campaign_create
 from signatories.models import Signature
+from signatories.normalize import organization_key
 
 _numbers = itertools.count(1)
 
@@ -49,7 +50,7 @@ def make_signature(*, campaign, **fields):
         "kind": Signature.Kind.ORGANIZATION,
         "status": Signature.Status.VERIFIED,
         "organization_name": name,
-        "organization_key": name.casefold(),
+        "organization_key": organization_key(name),
         "signer_name": f"Signer {n}",
         "email": email,
         "email_canonical": email.strip().lower(),
