@@ -158,3 +158,56 @@ class BlockedDomain(models.Model):
 
     def __str__(self):
         return self.domain
+
+
+class SignatureToken(models.Model):
+    """A single-use secret mailed to a signer, stored only as a hash (see verification.py).
+
+    One model for every purpose: confirming, withdrawing, and the flows that come later
+    (re-confirming a new letter version, asking for one's data, erasure).
+    """
+
+    class Purpose(models.TextChoices):
+        CONFIRM = "confirm", _("Confirm a signature")
+        WITHDRAW = "withdraw", _("Withdraw a signature")
+        RECONFIRM = "reconfirm", _("Re-confirm for a new letter version")
+        DATA_REQUEST = "data_request", _("See one's own data")
+        ERASURE = "erasure", _("Erase one's own data")
+
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="tokens")
+    purpose = models.CharField(max_length=16, choices=Purpose)
+    token_hash = models.CharField(max_length=64, unique=True, help_text="sha256 of the token.")
+    code_hash = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text="Keyed hash of the short code."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Empty: valid until the letter is delivered."
+    )
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["signature", "purpose"], name="token_signature_purpose")]
+
+    def __str__(self):
+        return f"{self.purpose} token for signature {self.signature_id}"
+
+
+class EmailQuota(models.Model):
+    """Emails sent to one address on one day, so that no one can be mail-bombed through us.
+
+    Kept in the database (not the cache) so that the daily cap survives restarts; the
+    address is a keyed hash.
+    """
+
+    address_hash = models.CharField(max_length=64)
+    day = models.DateField()
+    sent = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["address_hash", "day"], name="one_quota_per_day")
+        ]
+
+    def __str__(self):
+        return f"{self.sent} on {self.day}"
