@@ -317,3 +317,22 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}},
 }
+
+# Sign-on (signatories). Rate limits count attempts per window in the cache (share it with
+# CACHE_URL=redis://... when several processes serve); the daily email cap is in the
+# database so that it survives restarts. 0 turns a limit off.
+RATE_LIMIT_WINDOW_MINUTES = env_int("RATE_LIMIT_WINDOW_MINUTES", 60)
+SIGNON_LIMIT_PER_IP = env_int("SIGNON_LIMIT_PER_IP", 60)
+SIGNON_LIMIT_PER_EMAIL = env_int("SIGNON_LIMIT_PER_EMAIL", 5)
+CODE_LIMIT_PER_IP = env_int("CODE_LIMIT_PER_IP", 30)
+CODE_LIMIT_PER_EMAIL = env_int("CODE_LIMIT_PER_EMAIL", 10)
+SIGNER_EMAILS_PER_DAY = env_int("SIGNER_EMAILS_PER_DAY", 5)
+SIGNATURE_TOKEN_DAYS = env_int("SIGNATURE_TOKEN_DAYS", 7)
+PENDING_SIGNATURE_DAYS = env_int("PENDING_SIGNATURE_DAYS", 30)
+# The header a trusted proxy puts the client's address in (e.g. X-Forwarded-For); empty:
+# REMOTE_ADDR is the client.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+# Public pages and the JSON endpoint: how long browsers and shared caches may keep them.
+PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60)
+PUBLIC_STALE_SECONDS = env_int("PUBLIC_STALE_SECONDS", 600)
+SIGNER_LIST_PAGE_SIZE = env_int("SIGNER_LIST_PAGE_SIZE", 500)

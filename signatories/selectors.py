@@ -1,9 +1,25 @@
+"""Reads of signatures shared by pages, the JSON endpoint, the PDF and the lead area.
+
+The public list is cached: every cache key includes `public_list_version(campaign)`, which
+`public_list_changed(campaign_id)` renews (after commit) whenever a signature may have
+entered or left the list: confirming, withdrawing, every moderation action. Counts are
+aggregate queries cached under that version, never a counter row.
+"""
+
+import functools
+import math
+import time
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import (
     Case,
+    CharField,
     Count,
+    F,
     IntegerField,
     Q,
     QuerySet,
@@ -11,12 +27,21 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDate
-from django.utils import timezone
+from django.db.models.functions import Coalesce, Lower, TruncDate
+from django.utils import timezone, translation
+from django.utils.text import slugify
 
 from campaigns.models import Campaign, LetterVersion
 
-from .models import Signature
+from .countries import country_name
+from .models import Signature, public_name
+from .regions import US_STATES, region_name
+
+# How long a cached count or list may live. With a shared cache (Redis) a change shows at
+# once, because the version in the key changes; with per-process caches this bounds how
+# long another process may show the old list (and how long after a re-confirmation
+# deadline the lapsed signers still show).
+LIST_CACHE_SECONDS = 300
 
 
 def public_statuses(*, campaign: Campaign) -> list[str]:
@@ -195,3 +220,312 @@ def ip_hash_groups(*, campaign: Campaign, minimum: int = 2) -> list[tuple[str, i
         .order_by("-n", "ip_hash")[:50]
     )
     return [(row["ip_hash"], row["n"]) for row in rows]
+
+
+def letter_version_signed(*, campaign: Campaign, number: int | None) -> LetterVersion:
+    """The version a signer read (the form says which), else the current one.
+
+    A version's text never changes once written, so each is cached; only the hash is
+    needed to sign, not the body.
+    """
+    if number:
+        key = f"signatories:version:{campaign.pk}:{number}"
+        version = cache.get(key)
+        if version is None:
+            version = LetterVersion.objects.defer("body").filter(campaign=campaign, number=number)
+            version = version.first()
+            if version is not None:
+                cache.set(key, version, 3600)
+        if version is not None:
+            return version
+    return campaign.versions.defer("body").order_by("-number").first()
+
+
+def is_public(signature: Signature) -> bool:
+    """Whether this signature is on its campaign's public list (one query, every rule)."""
+    return signatures_public(campaign=signature.campaign).filter(pk=signature.pk).exists()
+
+
+# ---------------------------------------------------------------------------------------
+# The cached public list for pages and the JSON endpoint
+
+
+def _version_key(campaign_id: int) -> str:
+    return f"signatories:list-version:{campaign_id}"
+
+
+def public_list_version(*, campaign: Campaign) -> str:
+    """Changes whenever the public list (or the campaign's settings) may have changed."""
+    key = _version_key(campaign.pk)
+    version = cache.get(key)
+    if version is None:
+        cache.add(key, str(time.time_ns()), timeout=None)
+        version = cache.get(key, "0")
+    return f"{campaign.updated_at.timestamp():.6f}-{version}"
+
+
+def public_list_version_renew(*, campaign_id: int) -> None:
+    cache.set(_version_key(campaign_id), str(time.time_ns()), timeout=None)
+
+
+def public_list_changed(*, campaign_id: int) -> None:
+    """Call when a signature may have entered or left a campaign's public list.
+
+    The cached list, count and JSON are renewed once the transaction commits (at once
+    outside one), so a rolled-back change leaves the cache alone.
+    """
+    transaction.on_commit(partial(public_list_version_renew, campaign_id=campaign_id))
+
+
+def signature_count_public(*, campaign: Campaign) -> int:
+    """How many signers are on the public list (an aggregate query, cached)."""
+    key = f"signatories:count:{campaign.pk}:{public_list_version(campaign=campaign)}"
+    count = cache.get(key)
+    if count is None:
+        count = signatures_public(campaign=campaign).count()
+        cache.set(key, count, LIST_CACHE_SECONDS)
+    return count
+
+
+@dataclass(frozen=True)
+class PublicSigner:
+    """What anyone may see of one signer: never an email, phone, IP or a hidden name."""
+
+    name: str
+    kind: str
+    is_lead: bool
+    city: str
+    state: str
+    region: str
+    country: str
+
+    def as_json(self) -> dict:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "lead": self.is_lead,
+            "city": self.city,
+            "state": self.state,
+            "region": self.region,
+            "country": self.country,
+        }
+
+
+_PUBLIC_FIELDS = [
+    "kind",
+    "organization_name",
+    "display_name",
+    "listed_anonymously",
+    "public_descriptor",
+    "signer_name",
+    "is_lead_organization",
+    "city",
+    "state",
+    "country",
+    "list_group",
+]
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_region_label(state: str, country: str, language: str) -> str:
+    return region_label(state, country)
+
+
+def _region_labels(state: str, country: str) -> str:
+    """region_label, remembered: a list of 10,000 signers has a few dozen regions."""
+    return _cached_region_label(state, country, translation.get_language())
+
+
+def region_label(state: str, country: str) -> str:
+    """A heading for a group of signers: "Washington", or "Ontario, Canada" abroad."""
+    if country == "US":
+        return region_name(state, country)
+    return ", ".join(part for part in (state, country_name(country)) if part)
+
+
+def _public_signer(row: tuple) -> PublicSigner:
+    (
+        kind,
+        organization,
+        display,
+        anonymous,
+        descriptor,
+        signer,
+        _lead,
+        city,
+        state,
+        country,
+        group,
+    ) = row
+    anonymous = anonymous and kind == Signature.Kind.INDIVIDUAL
+    return PublicSigner(
+        name=public_name(
+            display_name=display,
+            kind=kind,
+            listed_anonymously=anonymous,
+            public_descriptor=descriptor,
+            signer_name=signer,
+            organization_name=organization,
+        ),
+        kind=kind,
+        is_lead=group == 0,
+        # A city can identify a person who asked to be listed without a name.
+        city="" if anonymous else city,
+        state=state,
+        region=_region_labels(state, country),
+        country=country,
+    )
+
+
+def _display_order(queryset: QuerySet[Signature]) -> QuerySet[Signature]:
+    """Print order for pages: groups, the U.S. first, states by name, names A to Z."""
+    region_sort = Case(
+        *[When(country="US", state=code, then=Value(name)) for code, name in US_STATES.items()],
+        default=F("state"),
+        output_field=CharField(),
+    )
+    sort_name = Lower(
+        Case(
+            When(~Q(display_name=""), then=F("display_name")),
+            default=F("organization_name"),
+            output_field=CharField(),
+        )
+    )
+    return queryset.annotate(
+        abroad=Case(
+            When(country="US", then=Value(0)), default=Value(1), output_field=IntegerField()
+        ),
+        region_sort=region_sort,
+    ).order_by("list_group", "abroad", "country", "region_sort", sort_name, "pk")
+
+
+def public_signers(*, campaign: Campaign, offset: int = 0, limit: int | None = None):
+    """Public signers in display order, as `PublicSigner`s: one query, public fields only."""
+    rows = _display_order(signatures_public(campaign=campaign)).values_list(*_PUBLIC_FIELDS)
+    rows = rows[offset : offset + limit] if limit is not None else rows[offset:]
+    return [_public_signer(row) for row in rows]
+
+
+@dataclass
+class RegionGroup:
+    region: str
+    country: str
+    anchor: str
+    signers: list[PublicSigner]
+    continued: bool = False
+
+
+@dataclass
+class SignerListPage:
+    number: int
+    num_pages: int
+    count: int
+    leads: list[PublicSigner]
+    organizations: list[RegionGroup]
+    individuals: list[PublicSigner]
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+
+def region_anchor(country: str, region: str) -> str:
+    return "region-" + slugify(f"{country}-{region}", allow_unicode=True)
+
+
+def public_list_num_pages(*, count: int, page_size: int) -> int:
+    return max(1, math.ceil(count / page_size))
+
+
+def public_list_page(*, campaign: Campaign, number: int, page_size: int) -> SignerListPage:
+    """One page of the public list, grouped for display: one query for the page's rows.
+
+    A state cut by a page break is marked `continued` on the next page; to know that, the
+    query starts one row before the page.
+    """
+    count = signature_count_public(campaign=campaign)
+    offset = (number - 1) * page_size
+    start = max(offset - 1, 0)
+    rows = public_signers(campaign=campaign, offset=start, limit=page_size + (offset - start))
+    previous = rows.pop(0) if offset > 0 and rows else None
+    page = SignerListPage(
+        number=number,
+        num_pages=public_list_num_pages(count=count, page_size=page_size),
+        count=count,
+        leads=[],
+        organizations=[],
+        individuals=[],
+    )
+    for signer in rows:
+        if signer.is_lead:
+            page.leads.append(signer)
+        elif signer.kind == Signature.Kind.INDIVIDUAL:
+            page.individuals.append(signer)
+        else:
+            groups = page.organizations
+            if not groups or (groups[-1].country, groups[-1].region) != (
+                signer.country,
+                signer.region,
+            ):
+                continued = (
+                    not groups
+                    and previous is not None
+                    and not previous.is_lead
+                    and previous.kind == signer.kind
+                    and (previous.country, previous.region) == (signer.country, signer.region)
+                )
+                groups.append(
+                    RegionGroup(
+                        region=signer.region,
+                        country=signer.country,
+                        anchor=region_anchor(signer.country, signer.region),
+                        signers=[],
+                        continued=continued,
+                    )
+                )
+            groups[-1].signers.append(signer)
+    return page
+
+
+@dataclass(frozen=True)
+class RegionIndexEntry:
+    region: str
+    country: str
+    count: int
+    page: int
+    anchor: str
+
+
+def public_list_index(*, campaign: Campaign, page_size: int) -> list[RegionIndexEntry]:
+    """Each state's signing organizations and the page where they start (one aggregate)."""
+    key = f"signatories:index:{campaign.pk}:{page_size}:{public_list_version(campaign=campaign)}"
+    index = cache.get(key)
+    if index is not None:
+        return index
+    groups = (
+        _display_order(signatures_public(campaign=campaign))
+        .order_by()
+        .values("list_group", "abroad", "country", "region_sort", "state")
+        .annotate(n=Count("pk"))
+        .order_by("list_group", "abroad", "country", "region_sort", "state")
+    )
+    index, position = [], 0
+    for group in groups:
+        if group["list_group"] == 1:
+            region = region_label(group["state"], group["country"])
+            index.append(
+                RegionIndexEntry(
+                    region=region,
+                    country=group["country"],
+                    count=group["n"],
+                    page=position // page_size + 1,
+                    anchor=region_anchor(group["country"], region),
+                )
+            )
+        position += group["n"]
+    cache.set(key, index, LIST_CACHE_SECONDS)
+    return index
