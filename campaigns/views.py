@@ -1,4 +1,16 @@
+from functools import partial
+
+from django.conf import settings
 from django.shortcuts import get_object_or_404, render
+
+from signatories.forms import SignOnForm
+from signatories.http import cache_publicly, keep_private
+from signatories.selectors import (
+    public_list_index,
+    public_list_page,
+    public_list_version,
+    signature_count_public,
+)
 
 from .diff import letter_diff, letter_diff_stats
 from .models import Campaign
@@ -17,13 +29,48 @@ def home(request):
     )
 
 
+def signer_list_context(*, campaign: Campaign, page_number: int) -> dict:
+    """The public list's context; the page itself is computed only on a cache miss."""
+    page_size = settings.SIGNER_LIST_PAGE_SIZE
+    return {
+        "signer_count": signature_count_public(campaign=campaign),
+        "list_version": public_list_version(campaign=campaign),
+        "page_number": page_number,
+        # Callables: the template calls them inside its {% cache %} block, on a miss only.
+        "signer_page": partial(
+            public_list_page, campaign=campaign, number=page_number, page_size=page_size
+        ),
+        "signer_index": partial(public_list_index, campaign=campaign, page_size=page_size),
+    }
+
+
+def campaign_page(request, campaign: Campaign, *, form: SignOnForm | None = None):
+    """The campaign page: the letter, the sign-on form and the public list.
+
+    With an unbound form the page is the same for every anonymous visitor (no CSRF token:
+    see signatories.views.sign), so shared caches may keep it. With a bound form it shows
+    what one visitor typed and is never stored.
+    """
+    version = letter_version_current(campaign=campaign)
+    if form is None:
+        via = request.GET.get("via", "")[:40]
+        form = SignOnForm(
+            campaign=campaign,
+            initial={"letter_version": version.number, "via": via if via.isascii() else ""},
+        )
+    context = {
+        "campaign": campaign,
+        "version": version,
+        "form": form,
+        **signer_list_context(campaign=campaign, page_number=1),
+    }
+    response = render(request, "campaigns/detail.html", context)
+    return keep_private(response) if form.is_bound else cache_publicly(request, response)
+
+
 def campaign_detail(request, slug):
     campaign = get_object_or_404(Campaign.objects.exclude(status=Campaign.Status.DRAFT), slug=slug)
-    return render(
-        request,
-        "campaigns/detail.html",
-        {"campaign": campaign, "version": letter_version_current(campaign=campaign)},
-    )
+    return campaign_page(request, campaign)
 
 
 def version_history(request, slug):

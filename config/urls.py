@@ -2,12 +2,16 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from . import views
+
 # The admin signs in through allauth, so its two-factor step and rate limits apply there too.
 admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("lead/", include("campaigns.lead_urls")),
+    path("", include("signatories.urls")),
     path("", include("campaigns.urls")),
 ]
