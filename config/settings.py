@@ -327,6 +327,9 @@ SIGNON_LIMIT_PER_EMAIL = env_int("SIGNON_LIMIT_PER_EMAIL", 5)
 CODE_LIMIT_PER_IP = env_int("CODE_LIMIT_PER_IP", 30)
 CODE_LIMIT_PER_EMAIL = env_int("CODE_LIMIT_PER_EMAIL", 10)
 SIGNER_EMAILS_PER_DAY = env_int("SIGNER_EMAILS_PER_DAY", 5)
+# At most one email per signature in this many seconds: a double click, or fifty identical
+# sign-ons at once, send one email.
+SIGNER_EMAIL_INTERVAL_SECONDS = env_int("SIGNER_EMAIL_INTERVAL_SECONDS", 60)
 SIGNATURE_TOKEN_DAYS = env_int("SIGNATURE_TOKEN_DAYS", 7)
 PENDING_SIGNATURE_DAYS = env_int("PENDING_SIGNATURE_DAYS", 30)
 # The header a trusted proxy puts the client's address in (e.g. X-Forwarded-For); empty:

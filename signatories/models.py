@@ -94,6 +94,9 @@ class Signature(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     anonymized_at = models.DateTimeField(null=True, blank=True)
+    last_emailed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the signer was last mailed about it."
+    )
 
     # Moderation and re-confirmation (see signatories/moderation.py, campaigns/reconfirmation.py).
     held_for_review = models.BooleanField(

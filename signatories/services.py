@@ -367,6 +367,17 @@ def email_quota_take(*, email_canonical: str) -> bool:
         return bool(below_cap.update(sent=F("sent") + 1))
 
 
+def _email_interval_claim(*, signature_id: int) -> bool:
+    """Claim the right to mail about this signature now; one claimant per interval wins."""
+    now = timezone.now()
+    interval = timedelta(seconds=settings.SIGNER_EMAIL_INTERVAL_SECONDS)
+    return bool(
+        Signature.objects.filter(pk=signature_id)
+        .filter(Q(last_emailed_at__isnull=True) | Q(last_emailed_at__lte=now - interval))
+        .update(last_emailed_at=now)
+    )
+
+
 def _absolute(path: str) -> str:
     return settings.SITE_URL + path
 
@@ -386,6 +397,8 @@ def signer_email_send(*, signature_id: int) -> str:
         return "not-live"
     if campaign.status in FINAL_CAMPAIGN_STATUSES:
         return "delivered"
+    if not _email_interval_claim(signature_id=signature.pk):
+        return "too-soon"
     if not email_quota_take(email_canonical=signature.email_canonical):
         logger.info("Daily email cap reached; nothing sent for signature %s", signature.pk)
         return "capped"

@@ -66,3 +66,9 @@ def run_on_commit(django_capture_on_commit_callbacks):
 @pytest.fixture
 def outbox():
     return mail.outbox
+
+
+@pytest.fixture(autouse=True)
+def _no_email_interval(settings):
+    """Most tests sign again at once and expect the owner to be mailed at once too."""
+    settings.SIGNER_EMAIL_INTERVAL_SECONDS = 0

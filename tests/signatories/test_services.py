@@ -335,3 +335,30 @@ def test_pending_signatures_expire_and_signing_again_revives_them(create, outbox
     signature_confirm(token=token_of(outbox[-1]))
     old.refresh_from_db()
     assert old.status == Signature.Status.VERIFIED
+
+
+def test_a_double_submission_sends_one_email_within_the_interval(create, outbox, settings):
+    settings.SIGNER_EMAIL_INTERVAL_SECONDS = 60
+    campaign = make_campaign()
+    create(campaign)
+    create(campaign)
+    assert len(outbox) == 1
+    Signature.objects.update(last_emailed_at=timezone.now() - timedelta(seconds=61))
+    create(campaign)
+    assert len(outbox) == 2
+
+
+def test_housekeeping_expires_old_pending_signatures_and_old_email_counts(capsys):
+    from django.core.management import call_command
+
+    campaign = make_campaign()
+    make_signature(
+        campaign=campaign, status="pending", created_at=timezone.now() - timedelta(days=99)
+    )
+    make_signature(campaign=campaign, status="pending")
+    EmailQuota.objects.create(address_hash="a", day=timezone.localdate() - timedelta(days=3))
+    EmailQuota.objects.create(address_hash="b", day=timezone.localdate())
+    call_command("signon_housekeeping")
+    assert "1 signatures expired, 1 old email counts removed" in capsys.readouterr().out
+    assert Signature.objects.filter(status="expired").count() == 1
+    assert list(EmailQuota.objects.values_list("address_hash", flat=True)) == ["b"]
