@@ -62,6 +62,20 @@ class SignerEmailField(forms.EmailField):
         return value
 
 
+# Choices as callables: a form copies its fields for every request, and copying 250
+# translated country names took longer than the rest of a sign-on.
+def _country_choices():
+    return [("US", COUNTRIES["US"]), *((k, v) for k, v in COUNTRIES.items() if k != "US")]
+
+
+def _state_choices():
+    return [("", "—"), *US_STATES.items()]
+
+
+def _organization_type_choices():
+    return [("", "—"), *Signature.OrganizationType.choices]
+
+
 class SignOnForm(forms.Form):
     """The sign-on form on a campaign page. `campaign` decides whether individuals may sign."""
 
@@ -76,7 +90,10 @@ class SignOnForm(forms.Form):
     )
     organization_name = PlainTextField(label=_("Organization name"), max_length=200, required=False)
     signer_name = PlainTextField(
-        label=_("Your name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        label=_("Your name"),
+        max_length=200,
+        error_messages={"required": _("Enter your name.")},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     signer_title = PlainTextField(
         label=_("Your title or role"),
@@ -88,23 +105,26 @@ class SignOnForm(forms.Form):
     email = SignerEmailField(
         label=_("Email"),
         max_length=254,
+        error_messages={"required": _("Enter your email address.")},
         help_text=_("We will email you a link to confirm. Your email is never published."),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
     )
     city = PlainTextField(
         label=_("City"),
         max_length=100,
+        error_messages={"required": _("Enter your city or town.")},
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
     country = forms.ChoiceField(
         label=_("Country"),
-        choices=[("US", COUNTRIES["US"]), *((k, v) for k, v in COUNTRIES.items() if k != "US")],
+        error_messages={"required": _("Choose your country.")},
+        choices=_country_choices,
         initial="US",
         widget=forms.Select(attrs={"autocomplete": "country"}),
     )
     state = forms.ChoiceField(
         label=_("State (in the United States)"),
-        choices=[("", "—"), *US_STATES.items()],
+        choices=_state_choices,
         required=False,
     )
     region = PlainTextField(
@@ -121,7 +141,7 @@ class SignOnForm(forms.Form):
     )
     organization_type = forms.ChoiceField(
         label=_("Type of organization (optional)"),
-        choices=[("", "—"), *Signature.OrganizationType.choices],
+        choices=_organization_type_choices,
         required=False,
     )
     authorized = CheckboxField(

@@ -54,9 +54,13 @@ def cache_publicly(request, response):
 
 
 def keep_private(response):
-    """Pages that carry a token or what someone typed: never stored, never indexed."""
+    """Pages that carry a token or what someone typed: never stored, never indexed.
+
+    The site-wide "same-origin" referrer policy stays: with "no-referrer" browsers send
+    `Origin: null` with the page's own form, and both our origin check and Django's CSRF
+    check would refuse it. A token in a Referer only ever reaches this site.
+    """
     add_never_cache_headers(response)
     patch_cache_control(response, private=True)
-    response["Referrer-Policy"] = "no-referrer"
     response["X-Robots-Tag"] = "noindex"
     return response

@@ -89,7 +89,19 @@ def sign(request, slug):
         logger.info("Sign-on refused: not from this site")
         response = render(request, "signatories/forbidden_origin.html", status=403)
         return keep_private(response)
-    campaign = _public_campaign(slug)
+    # The campaign and the letter version the signer read, in one query.
+    versions = (
+        LetterVersion.objects.select_related("campaign")
+        .defer("body")  # only its hash is needed here
+        .filter(campaign__slug=slug)
+    )
+    number = request.POST.get("letter_version", "")
+    version = (
+        versions.filter(number=number).first() if number.isdigit() and len(number) < 9 else None
+    ) or versions.order_by("-number").first()
+    if version is None or version.campaign.status == Campaign.Status.DRAFT:
+        raise Http404
+    campaign = version.campaign
     if not campaign.is_open:
         return _closed(request, campaign)
     form = SignOnForm(request.POST, campaign=campaign)
@@ -100,10 +112,6 @@ def sign(request, slug):
         return signed
     if not form.is_valid():
         return campaign_page(request, campaign, form=form)
-    number = form.cleaned_data.get("letter_version")
-    version = (
-        LetterVersion.objects.filter(campaign=campaign, number=number).first() if number else None
-    )
     try:
         signature_create(
             campaign=campaign,

@@ -248,6 +248,13 @@ def test_html_and_script_in_any_field_are_refused_and_shown_escaped(sign, field)
         assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
 
 
+def test_the_form_with_errors_can_be_sent_again_from_a_real_browser(sign):
+    # With "no-referrer" a browser sends "Origin: null" with the next POST, which the
+    # origin check (rightly) refuses: the page must keep the site's referrer policy.
+    response = sign(make_campaign(), email="bad")
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
 def test_the_error_summary_links_to_each_field(sign):
     campaign = make_campaign()
     page = _assert_form_back(sign(campaign, email="bad", city=""))
