@@ -94,7 +94,7 @@ function request()
     "&signer_name=Bench+Signer&signer_title=Director" ..
     "&email=" .. tag .. "-" .. id .. "-" .. counter .. "%40bench.example" ..
     "&city=Tacoma&country=US&state=WA&authorized=on&consent_listed=on" ..
-    "&kind=organization&homepage="
+    "&kind=organization&letter_version=1&homepage="
   return wrk.format("POST", nil, nil, body)
 end
 """

@@ -64,16 +64,21 @@ class SignerEmailField(forms.EmailField):
 
 # Choices as callables: a form copies its fields for every request, and copying 250
 # translated country names took longer than the rest of a sign-on.
+_COUNTRY_CHOICES = [("US", COUNTRIES["US"]), *((k, v) for k, v in COUNTRIES.items() if k != "US")]
+_STATE_CHOICES = [("", "—"), *US_STATES.items()]
+_ORGANIZATION_TYPE_CHOICES = [("", "—"), *Signature.OrganizationType.choices]
+
+
 def _country_choices():
-    return [("US", COUNTRIES["US"]), *((k, v) for k, v in COUNTRIES.items() if k != "US")]
+    return _COUNTRY_CHOICES
 
 
 def _state_choices():
-    return [("", "—"), *US_STATES.items()]
+    return _STATE_CHOICES
 
 
 def _organization_type_choices():
-    return [("", "—"), *Signature.OrganizationType.choices]
+    return _ORGANIZATION_TYPE_CHOICES
 
 
 class SignOnForm(forms.Form):
@@ -164,8 +169,8 @@ class SignOnForm(forms.Form):
         label=_("Email me updates about this letter (optional)."), required=False
     )
     # Hidden: the letter version the signer read, and the partner link they came through.
-    letter_version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
-    via = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    letter_version = forms.CharField(required=False, max_length=12, widget=forms.HiddenInput)
+    via = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
     # The honeypot: hidden from people by the stylesheet, filled in by naive bots.
     homepage = forms.CharField(
         required=False,
@@ -184,10 +189,20 @@ class SignOnForm(forms.Form):
     def is_spam(self) -> bool:
         return bool(self.data.get("homepage"))
 
+    def clean_letter_version(self):
+        number = self.cleaned_data.get("letter_version") or ""
+        if not number:
+            return None
+        if not number.isdigit() or len(number) > 6:
+            raise ValidationError(
+                _("This form is out of date: reload the page and sign again."), code="invalid"
+            )
+        return int(number)
+
     def clean_via(self):
         # A mistyped partner code must not stop anyone from signing: it is just not counted.
         via = self.cleaned_data.get("via") or ""
-        return via if slug_re.fullmatch(via) else ""
+        return via if len(via) <= 40 and slug_re.fullmatch(via) else ""
 
     def clean(self):
         data = super().clean()

@@ -6,13 +6,13 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from campaigns.models import Campaign, LetterVersion
+from campaigns.models import Campaign
 from campaigns.views import campaign_page, signer_list_context
 
 from .forms import ConfirmByCodeForm, ResendForm, SignOnForm
@@ -23,6 +23,7 @@ from .ratelimit import RateLimited
 from .selectors import (
     LIST_CACHE_SECONDS,
     is_public,
+    letter_version_signed,
     public_list_num_pages,
     public_list_version,
     public_signers,
@@ -48,7 +49,10 @@ _INVALID_STATUS = {"unknown": 404}
 
 
 def _public_campaign(slug: str) -> Campaign:
-    return get_object_or_404(Campaign.objects.exclude(status=Campaign.Status.DRAFT), slug=slug)
+    campaign = Campaign.objects.filter(slug=slug).first()
+    if campaign is None or campaign.status == Campaign.Status.DRAFT:
+        raise Http404
+    return campaign
 
 
 def _rate_limited(request, error: RateLimited):
@@ -89,19 +93,7 @@ def sign(request, slug):
         logger.info("Sign-on refused: not from this site")
         response = render(request, "signatories/forbidden_origin.html", status=403)
         return keep_private(response)
-    # The campaign and the letter version the signer read, in one query.
-    versions = (
-        LetterVersion.objects.select_related("campaign")
-        .defer("body")  # only its hash is needed here
-        .filter(campaign__slug=slug)
-    )
-    number = request.POST.get("letter_version", "")
-    version = (
-        versions.filter(number=number).first() if number.isdigit() and len(number) < 9 else None
-    ) or versions.order_by("-number").first()
-    if version is None or version.campaign.status == Campaign.Status.DRAFT:
-        raise Http404
-    campaign = version.campaign
+    campaign = _public_campaign(slug)
     if not campaign.is_open:
         return _closed(request, campaign)
     form = SignOnForm(request.POST, campaign=campaign)
@@ -112,6 +104,9 @@ def sign(request, slug):
         return signed
     if not form.is_valid():
         return campaign_page(request, campaign, form=form)
+    version = letter_version_signed(
+        campaign=campaign, number=form.cleaned_data.get("letter_version")
+    )
     try:
         signature_create(
             campaign=campaign,

@@ -255,6 +255,23 @@ def test_the_form_with_errors_can_be_sent_again_from_a_real_browser(sign):
     assert response.headers["Referrer-Policy"] == "same-origin"
 
 
+def test_a_partner_code_with_markup_is_escaped_and_ignored(client, sign):
+    campaign = make_campaign()
+    page = client.get(campaign.get_absolute_url() + "?via=" + SCRIPT).content.decode()
+    assert "<script" not in page.lower()
+    assert sign(campaign, via=SCRIPT).status_code == 303
+    assert Signature.objects.get().partner_link is None
+
+
+def test_an_unknown_letter_version_signs_the_current_one(sign):
+    from campaigns.services import letter_version_create
+
+    campaign = make_campaign()
+    current = letter_version_create(campaign=campaign, title="Test letter", body="New text.")
+    sign(campaign, letter_version="999999")
+    assert Signature.objects.get().letter_version == current
+
+
 def test_the_error_summary_links_to_each_field(sign):
     campaign = make_campaign()
     page = _assert_form_back(sign(campaign, email="bad", city=""))
