@@ -127,13 +127,33 @@ class Signature(models.Model):
     @property
     def public_name(self) -> str:
         """The name shown on the list and in the PDF; never the signer's own contact data."""
-        if self.display_name:
-            return self.display_name
-        if self.kind == self.Kind.INDIVIDUAL:
-            if self.listed_anonymously:
-                return self.public_descriptor or str(_("An individual"))
-            return self.signer_name
-        return self.organization_name
+        return public_name(
+            display_name=self.display_name,
+            kind=self.kind,
+            listed_anonymously=self.listed_anonymously,
+            public_descriptor=self.public_descriptor,
+            signer_name=self.signer_name,
+            organization_name=self.organization_name,
+        )
+
+
+def public_name(
+    *,
+    display_name: str,
+    kind: str,
+    listed_anonymously: bool,
+    public_descriptor: str,
+    signer_name: str,
+    organization_name: str,
+) -> str:
+    """`Signature.public_name` from plain values, for lists built without model instances."""
+    if display_name:
+        return display_name
+    if kind == Signature.Kind.INDIVIDUAL:
+        if listed_anonymously:
+            return public_descriptor or str(_("An individual"))
+        return signer_name
+    return organization_name
 
 
 class BlockedDomain(models.Model):

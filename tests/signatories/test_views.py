@@ -548,3 +548,41 @@ def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.content == b"ok"
+
+
+def test_ten_thousand_signers_are_listed_page_by_page_in_a_few_queries(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    campaign = make_campaign()
+    version = campaign.versions.get()
+    states = ["WA", "OR", "CA", "NY", "TX", "FL", "IL", "MI"]
+    Signature.objects.bulk_create(
+        [
+            Signature(
+                campaign=campaign,
+                status="verified",
+                organization_name=f"Organization {i:05d}",
+                state=states[i % len(states)],
+                city="Somewhere",
+                consent_listed=True,
+                is_lead_organization=i < 3,
+                email_canonical=f"s{i}@example.org",
+                letter_version=version,
+                letter_sha256=version.sha256,
+            )
+            for i in range(10_000)
+        ],
+        batch_size=1000,
+    )
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(campaign.get_absolute_url())
+    assert len(queries) <= 6
+    page = response.content.decode()
+    assert "10,000 organizations and individuals" in page or "10000 organizations" in page
+    assert "Page 1 of 20" in page
+    assert page.count('<span class="signer-name">') == 500
+    assert len(response.content) < 200_000
+    last = client.get(f"/c/{campaign.slug}/signers/?page=20").content.decode()
+    assert last.count('<span class="signer-name">') == 500
+    assert client.get(f"/c/{campaign.slug}/signatures.json").json()["count"] == 10_000
