@@ -6,10 +6,8 @@ lead sets. At the deadline, those who were emailed and did not re-confirm leave 
 list (the public-list selector applies the rule, so it holds to the second whether or not a
 worker runs) and a task tells each of them so.
 
-What still needs the sign-on engineer's token module (`signatories/verification.py`): the
-link in the request email (`reconfirmation_url`) and the POST view that follows it and calls
-`signature_reconfirm`. Until then `reconfirmation_url` raises, no request email goes out, and
-because only emailed signers can lapse, nobody leaves the list.
+The link in the request email is a single-use token (`signatories.verification`, purpose
+"reconfirm"); its page (`signatories:reconfirm`) POSTs to `signature_reconfirm`.
 """
 
 from django.conf import settings
@@ -21,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from signatories.models import Signature
+from signatories.selectors import public_list_changed
+from signatories.verification import Purpose, token_issue
 
 from .audit import audit_record
 from .models import LetterVersion
@@ -61,12 +61,18 @@ def signatures_to_reconfirm(*, version: LetterVersion):
 def reconfirmation_url(*, signature: Signature, version: LetterVersion) -> str:
     """The signer's one-time link to re-confirm `version` (a POST button behind it).
 
-    To wire: issue a single-use, hashed token in `signatories.verification` for this
-    signature and purpose "reconfirm" (expiring at `version.reconfirm_deadline` or at
-    delivery), and return the absolute URL of its confirm page, whose POST calls
-    `signature_reconfirm(signature=..., version=...)`.
+    The token expires at the version's deadline; it is made when the email is sent (in the
+    task), so no secret waits in the task queue.
     """
-    raise NotImplementedError("Re-confirmation links need signatories.verification tokens.")
+    issued = token_issue(
+        signature=signature,
+        purpose=Purpose.RECONFIRM,
+        lifetime=None,
+        expires_at=version.reconfirm_deadline,
+        letter_version=version,
+    )
+    path = reverse("signatories:reconfirm", kwargs={"token": issued.token})
+    return f"{settings.SITE_URL}{path}"
 
 
 @transaction.atomic
@@ -143,6 +149,8 @@ def signature_reconfirm(*, signature: Signature, version: LetterVersion) -> Sign
     signature.letter_sha256 = latest.sha256
     signature.reconfirmed_at = timezone.now()
     signature.save(update_fields=["letter_version", "letter_sha256", "reconfirmed_at"])
+    # A signer who had lapsed is listed again.
+    public_list_changed(campaign_id=signature.campaign_id)
     audit_record(
         campaign=signature.campaign,
         actor=None,
@@ -176,6 +184,7 @@ def reconfirmation_deadline_pass(*, version: LetterVersion) -> int:
     if not ids:
         return 0
     Signature.objects.filter(pk__in=ids).update(lapse_notified_at=timezone.now())
+    public_list_changed(campaign_id=version.campaign_id)
     audit_record(
         campaign=version.campaign,
         actor=None,

@@ -208,6 +208,10 @@ class SignatureToken(models.Model):
         null=True, blank=True, help_text="Empty: valid until the letter is delivered."
     )
     used_at = models.DateTimeField(null=True, blank=True)
+    # For a re-confirmation: the version the signer was asked about.
+    letter_version = models.ForeignKey(
+        LetterVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["signature", "purpose"], name="token_signature_purpose")]

@@ -11,7 +11,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -23,6 +25,7 @@ from campaigns.audit import audit_record
 from campaigns.models import AuditEntry, Campaign
 
 from .models import BlockedDomain, Signature
+from .selectors import public_list_changed
 
 Status = Signature.Status
 LIVE_STATUSES = [Status.PENDING, Status.VERIFIED, Status.APPROVED]
@@ -83,6 +86,8 @@ def _apply(*, campaign, field: str, changes: list[tuple[int, object, object]], e
 
 
 def _record_bulk(*, campaign, actor, action, field, changes, extra_after=None) -> AuditEntry:
+    # Every bulk action may move signatures on or off the public list: renew its cache.
+    public_list_changed(campaign_id=campaign.pk)
     before = {field: _group((pk, _encode(field, old)) for pk, old, _new in changes)}
     after = {field: _group((pk, _encode(field, new)) for pk, _old, new in changes)}
     after.update(extra_after or {})
@@ -355,6 +360,7 @@ def bulk_action_undo(*, campaign: Campaign, actor) -> BulkResult:
                     skipped += len(chunk) - len(changed_ids)
                     undo_before[field][new_key].extend(changed_ids)
                     undo_after[field][old_key].extend(changed_ids)
+    public_list_changed(campaign_id=campaign.pk)
     audit_record(
         campaign=campaign,
         actor=actor,
@@ -382,6 +388,7 @@ def signature_display_name_set(*, signature: Signature, actor, display_name: str
     before = signature.display_name
     signature.display_name = display_name
     signature.save(update_fields=["display_name"])
+    public_list_changed(campaign_id=signature.campaign_id)
     audit_record(
         campaign=signature.campaign,
         actor=actor,
@@ -400,6 +407,7 @@ def signature_lead_organization_set(*, signature: Signature, actor, is_lead: boo
         return signature
     signature.is_lead_organization = is_lead
     signature.save(update_fields=["is_lead_organization"])
+    public_list_changed(campaign_id=signature.campaign_id)
     audit_record(
         campaign=signature.campaign,
         actor=actor,
@@ -428,6 +436,7 @@ def blocked_domain_add(*, campaign: Campaign, actor, domain: str, action: str) -
     if not created:
         blocked.action = action
         blocked.save(update_fields=["action"])
+    _blocklist_changed(campaign.pk)
     audit_record(
         campaign=campaign,
         actor=actor,
@@ -443,6 +452,7 @@ def blocked_domain_add(*, campaign: Campaign, actor, domain: str, action: str) -
 def blocked_domain_remove(*, campaign: Campaign, actor, blocked: BlockedDomain) -> None:
     if blocked.campaign_id != campaign.pk:
         raise ValidationError(_("That domain is not on this campaign's blocklist."))
+    _blocklist_changed(campaign.pk)
     audit_record(
         campaign=campaign,
         actor=actor,
@@ -453,21 +463,36 @@ def blocked_domain_remove(*, campaign: Campaign, actor, blocked: BlockedDomain) 
     blocked.delete()
 
 
-def blocklist_verdict(*, campaign: Campaign, email: str) -> str | None:
+def blocklist_cache_key(campaign_id: int) -> str:
+    """Where sign-on keeps a campaign's blocklist; dropped whenever the list changes."""
+    return f"signatories:blocklist:{campaign_id}"
+
+
+def _blocklist_changed(campaign_id: int) -> None:
+    transaction.on_commit(partial(cache.delete, blocklist_cache_key(campaign_id)))
+
+
+def blocklist_verdict(
+    *, campaign: Campaign, email: str, blocked: dict[str, str] | None = None
+) -> str | None:
     """What the sign-on does with this address: "refuse", "hold" (for review) or None.
 
     An address matches a blocked domain and any of its subdomains. Refusal wins over hold.
+    `blocked` ({domain: action}) saves the query when the caller has the list at hand.
     """
     domain = email.rpartition("@")[2].strip().lower().rstrip(".")
     if not domain:
         return None
     labels = domain.split(".")
     candidates = {".".join(labels[i:]) for i in range(len(labels))}
-    actions = set(
-        BlockedDomain.objects.filter(campaign=campaign, domain__in=candidates).values_list(
-            "action", flat=True
+    if blocked is not None:
+        actions = {action for name, action in blocked.items() if name in candidates}
+    else:
+        actions = set(
+            BlockedDomain.objects.filter(campaign=campaign, domain__in=candidates).values_list(
+                "action", flat=True
+            )
         )
-    )
     if BlockedDomain.Action.REFUSE in actions:
         return BlockedDomain.Action.REFUSE
     if BlockedDomain.Action.HOLD in actions:

@@ -12,6 +12,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -19,13 +20,15 @@ from django.utils import timezone
 
 from campaigns.emails import email_send
 from campaigns.models import Campaign, LetterVersion, PartnerLink
+from campaigns.reconfirmation import signature_reconfirm
 
 from . import verification
-from .models import EmailQuota, Signature
+from .models import BlockedDomain, EmailQuota, Signature
+from .moderation import blocklist_cache_key, blocklist_verdict
 from .normalize import email_canonical, organization_key
 from .privacy import address_hash, ip_hash
 from .ratelimit import Limit, rate_limits_take
-from .selectors import is_public, public_list_version_renew
+from .selectors import is_public, public_list_changed
 from .tasks import send_signer_email
 from .verification import Purpose, TokenInvalid
 
@@ -65,7 +68,8 @@ class SignerData:
 
 @dataclass(frozen=True)
 class SignOn:
-    signature: Signature
+    # None when a blocklisted domain refused the sign-on (the signer is told nothing).
+    signature: Signature | None
     created: bool  # False: the address had already signed; its owner is mailed instead
 
 
@@ -80,11 +84,6 @@ class Confirmation:
 class Withdrawal:
     signature: Signature
     already_withdrawn: bool
-
-
-def public_list_changed(*, campaign_id: int) -> None:
-    """Call when a signature enters or leaves a campaign's public list (after commit)."""
-    transaction.on_commit(partial(public_list_version_renew, campaign_id=campaign_id))
 
 
 def _signon_limits(*, ip_digest: str, address: str) -> list[Limit]:
@@ -134,8 +133,16 @@ def signature_create(
     address = email_canonical(data.email)
     ip_digest = ip_hash(ip)
     rate_limits_take(*_signon_limits(ip_digest=ip_digest, address=address))
+    verdict = blocklist_verdict(
+        campaign=campaign, email=address, blocked=_blocklist(campaign_id=campaign.pk)
+    )
+    if verdict == BlockedDomain.Action.REFUSE:
+        # Same page as any sign-on, no email: a spammer learns nothing from a refusal.
+        logger.info("Sign-on refused by the blocklist of campaign %s", campaign.pk)
+        return SignOn(signature=None, created=False)
     if letter_version is None:
         letter_version = campaign.versions.order_by("-number").first()
+    held = verdict == BlockedDomain.Action.HOLD
     try:
         return _signature_create(
             campaign=campaign,
@@ -146,6 +153,7 @@ def signature_create(
             letter_version=letter_version,
             partner_code=partner_code,
             language=language,
+            held=held,
         )
     except IntegrityError:
         return _signature_create(
@@ -157,6 +165,7 @@ def signature_create(
             letter_version=letter_version,
             partner_code=partner_code,
             language=language,
+            held=held,
         )
 
 
@@ -175,6 +184,18 @@ _SAME_SIGNER_SQL = """
 """
 
 
+def _blocklist(*, campaign_id: int) -> dict[str, str]:
+    """A campaign's blocked domains and their actions, cached: every sign-on checks them."""
+    key = blocklist_cache_key(campaign_id)
+    blocked = cache.get(key)
+    if blocked is None:
+        blocked = dict(
+            BlockedDomain.objects.filter(campaign_id=campaign_id).values_list("domain", "action")
+        )
+        cache.set(key, blocked, 60)
+    return blocked
+
+
 def _same_signer(*, campaign_id: int, address: str, key: str, state: str) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(_SAME_SIGNER_SQL, [campaign_id, address, key, state])
@@ -183,7 +204,7 @@ def _same_signer(*, campaign_id: int, address: str, key: str, state: str) -> lis
 
 @transaction.atomic
 def _signature_create(
-    *, campaign, data, address, ip_digest, user_agent, letter_version, partner_code, language
+    *, campaign, data, address, ip_digest, user_agent, letter_version, partner_code, language, held
 ) -> SignOn:
     is_organization = data.kind == Signature.Kind.ORGANIZATION
     key = organization_key(data.organization_name) if is_organization else ""
@@ -230,8 +251,10 @@ def _signature_create(
         letter_version=letter_version,
         letter_sha256=letter_version.sha256,
         partner_link_id=partner_link_id,
-        # Same organization and state from another address: held for the campaign team.
+        # The same organization and state from another address is held for the campaign
+        # team, who merge it or approve it; a blocklisted domain may be held too.
         possible_duplicate_of_id=matches[0][0] if matches else None,
+        held_for_review=held or bool(matches),
     )
     logger.info("Sign-on %s created for campaign %s", signature.pk, campaign.pk)
     _enqueue_email(signature.pk)
@@ -329,6 +352,21 @@ def signature_withdraw(*, token: str) -> Withdrawal:
         public_list_changed(campaign_id=signature.campaign_id)
     logger.info("Signature %s withdrawn", signature.pk)
     return Withdrawal(signature=signature, already_withdrawn=False)
+
+
+@transaction.atomic
+def signature_reconfirm_by_token(*, token: str) -> Signature:
+    """Follow a re-confirmation link: the signature moves to the letter's newest text.
+
+    Raises TokenInvalid, or ValidationError (from signature_reconfirm) when it no longer
+    applies; either way the token stays as it was.
+    """
+    record = verification.token_consume(token=token, purpose=Purpose.RECONFIRM)
+    if record.signature.campaign.status in FINAL_CAMPAIGN_STATUSES:
+        raise TokenInvalid("delivered", record.signature)
+    if record.signature.status == Status.WITHDRAWN:
+        raise TokenInvalid("withdrawn", record.signature)
+    return signature_reconfirm(signature=record.signature, version=record.letter_version)
 
 
 @transaction.atomic

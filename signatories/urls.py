@@ -25,5 +25,6 @@ urlpatterns = [
     path("s/confirm/code/", views.confirm_by_code, name="confirm-by-code"),
     path("s/confirm/<token:token>/", views.confirm, name="confirm"),
     path("s/withdraw/<token:token>/", views.withdraw, name="withdraw"),
+    path("s/reconfirm/<token:token>/", views.reconfirm, name="reconfirm"),
     path("s/new-link/", views.resend, name="resend"),
 ]

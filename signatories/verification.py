@@ -75,10 +75,14 @@ def token_issue(
     purpose: str,
     lifetime: timedelta | None,
     with_code: bool = False,
+    letter_version=None,
+    expires_at=None,
 ) -> IssuedToken:
     """Make a new token for a signature; `lifetime=None` means no expiry date.
 
     Earlier tokens stay valid until used or expired: a signer may have several emails.
+    `letter_version` ties a re-confirmation token to the version it asks about;
+    `expires_at` (a moment, such as a deadline) replaces `lifetime` when given.
     """
     token = secrets.token_urlsafe(32)
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)) if with_code else ""
@@ -89,7 +93,8 @@ def token_issue(
         token_hash=token_hash(token),
         code_hash=code_hash(email_canonical=signature.email_canonical, code=code) if code else "",
         created_at=now,
-        expires_at=now + lifetime if lifetime is not None else None,
+        expires_at=expires_at or (now + lifetime if lifetime is not None else None),
+        letter_version=letter_version,
     )
     return IssuedToken(token=token, code=code, record=record)
 
@@ -107,7 +112,7 @@ def token_check(*, token: str, purpose: str) -> SignatureToken:
     record = None
     if TOKEN_SHAPE.fullmatch(token):
         record = (
-            SignatureToken.objects.select_related("signature__campaign")
+            SignatureToken.objects.select_related("signature__campaign", "letter_version")
             .filter(token_hash=token_hash(token), purpose=purpose)
             .first()
         )
@@ -124,7 +129,11 @@ def _consume(lookup: Q) -> SignatureToken:
     usable = Q(used_at__isnull=True) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
     # A conditional UPDATE: of two requests racing with the same token, one updates a row.
     won = SignatureToken.objects.filter(lookup & usable).update(used_at=now)
-    record = SignatureToken.objects.select_related("signature__campaign").filter(lookup).first()
+    record = (
+        SignatureToken.objects.select_related("signature__campaign", "letter_version")
+        .filter(lookup)
+        .first()
+    )
     if record is None:
         raise TokenInvalid("unknown")
     if not won:

@@ -5,6 +5,7 @@ import logging
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -37,6 +38,7 @@ from .services import (
     signature_confirm,
     signature_confirm_by_code,
     signature_create,
+    signature_reconfirm_by_token,
     signature_resend_confirmation,
     signature_withdraw,
 )
@@ -239,6 +241,33 @@ def withdraw(request, token):
         return _token_invalid(request, TokenInvalid("delivered", signature))
     context = {"signature": signature, "campaign": signature.campaign}
     return keep_private(render(request, "signatories/withdraw.html", context))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def reconfirm(request, token):
+    """The link asking a signer to re-confirm a substantive change: a GET shows what changed
+    and a button, the button POSTs."""
+    if request.method == "POST":
+        try:
+            signature = signature_reconfirm_by_token(token=token)
+        except TokenInvalid as error:
+            return _token_invalid(request, error)
+        except ValidationError as error:
+            context = {"problem": error.messages[0], "campaign": None}
+            response = render(request, "signatories/reconfirmed.html", context, status=409)
+            return keep_private(response)
+        context = {"signature": signature, "campaign": signature.campaign}
+        return keep_private(render(request, "signatories/reconfirmed.html", context))
+    try:
+        record = token_check(token=token, purpose=Purpose.RECONFIRM)
+    except TokenInvalid as error:
+        return _token_invalid(request, error)
+    context = {
+        "signature": record.signature,
+        "campaign": record.signature.campaign,
+        "version": record.letter_version,
+    }
+    return keep_private(render(request, "signatories/reconfirm.html", context))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

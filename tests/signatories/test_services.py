@@ -362,3 +362,62 @@ def test_housekeeping_expires_old_pending_signatures_and_old_email_counts(capsys
     assert "1 signatures expired, 1 old email counts removed" in capsys.readouterr().out
     assert Signature.objects.filter(status="expired").count() == 1
     assert list(EmailQuota.objects.values_list("address_hash", flat=True)) == ["b"]
+
+
+def test_a_blocklisted_domain_that_refuses_signs_nothing_and_mails_no_one(create, outbox):
+    from signatories.models import BlockedDomain
+
+    campaign = make_campaign()
+    BlockedDomain.objects.create(campaign=campaign, domain="harborlight.example", action="refuse")
+    result = create(campaign)
+    assert result.signature is None and not result.created
+    assert Signature.objects.count() == 0
+    assert outbox == []
+
+
+def test_a_blocklisted_domain_that_holds_waits_for_a_lead(create, outbox, run_on_commit):
+    from signatories import moderation
+    from signatories.models import BlockedDomain
+
+    campaign = make_campaign()
+    BlockedDomain.objects.create(campaign=campaign, domain="example", action="hold")
+    create(campaign)
+    signature_confirm(token=token_of(outbox[0]))
+    signature = Signature.objects.get()
+    assert signature.held_for_review
+    assert signature_count_public(campaign=campaign) == 0
+    with run_on_commit():
+        moderation.signatures_approve(
+            campaign=campaign, actor=None, selection=Signature.objects.filter(pk=signature.pk)
+        )
+    assert signature_count_public(campaign=campaign) == 1
+
+
+def test_a_held_duplicate_is_listed_once_a_lead_approves_it(create, outbox, run_on_commit):
+    from signatories import moderation
+
+    campaign = make_campaign()
+    create(campaign)
+    create(campaign, data=signer(email="bo@harborlight.example"))
+    for message in outbox:
+        signature_confirm(token=token_of(message))
+    assert signature_count_public(campaign=campaign) == 1
+    duplicate = Signature.objects.get(held_for_review=True)
+    with run_on_commit():
+        moderation.signatures_approve(
+            campaign=campaign, actor=None, selection=Signature.objects.filter(pk=duplicate.pk)
+        )
+    assert signature_count_public(campaign=campaign) == 2
+
+
+def test_a_domain_blocked_after_the_blocklist_was_read_applies_at_once(create, run_on_commit):
+    from signatories import moderation
+
+    campaign = make_campaign()
+    create(campaign, data=signer(email="a@other.example"))  # reads (and caches) the blocklist
+    with run_on_commit():
+        moderation.blocked_domain_add(
+            campaign=campaign, actor=None, domain="harborlight.example", action="refuse"
+        )
+    assert create(campaign).signature is None
+    assert Signature.objects.count() == 1

@@ -586,3 +586,26 @@ def test_ten_thousand_signers_are_listed_page_by_page_in_a_few_queries(client):
     last = client.get(f"/c/{campaign.slug}/signers/?page=20").content.decode()
     assert last.count('<span class="signer-name">') == 500
     assert client.get(f"/c/{campaign.slug}/signatures.json").json()["count"] == 10_000
+
+
+def test_moderation_shows_on_the_cached_public_page_at_once(client, run_on_commit):
+    from signatories import moderation
+
+    campaign = make_campaign()
+    held = make_signature(campaign=campaign, organization_name="Held Org", held_for_review=True)
+    make_signature(campaign=campaign, organization_name="Listed Org")
+    assert "Held Org" not in client.get(campaign.get_absolute_url()).content.decode()
+    with run_on_commit():
+        moderation.signatures_approve(
+            campaign=campaign, actor=None, selection=Signature.objects.filter(pk=held.pk)
+        )
+    page = client.get(campaign.get_absolute_url()).content.decode()
+    assert "Held Org" in page
+    assert "2 organizations and individuals have signed" in page
+    listed = Signature.objects.get(organization_name="Listed Org")
+    with run_on_commit():
+        moderation.signatures_reject(
+            campaign=campaign, actor=None, selection=Signature.objects.filter(pk=listed.pk)
+        )
+    assert "Listed Org" not in client.get(campaign.get_absolute_url()).content.decode()
+    assert client.get(f"/c/{campaign.slug}/signatures.json").json()["count"] == 1
