@@ -280,6 +280,8 @@ def test_the_error_summary_links_to_each_field(sign):
     assert 'aria-describedby="id_email_helptext id_email_error"' in page
     assert 'id="id_email_error"' in page
     assert 'aria-invalid="true"' in page
+    # A tick box comes before its label (as every browser form shows one).
+    assert page.index('id="id_consent_listed"') < page.index('<label for="id_consent_listed"')
 
 
 def test_an_individual_can_sign_anonymously_with_a_descriptor(sign, client, outbox):
