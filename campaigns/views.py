@@ -1,6 +1,8 @@
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, render
 
 from signatories.forms import SignOnForm
@@ -14,6 +16,8 @@ from signatories.selectors import (
 
 from .diff import letter_diff, letter_diff_stats
 from .models import Campaign
+from .pdf import SAMPLE_RECIPIENT, pdf_build
+from .permissions import campaign_for_lead
 from .selectors import campaigns_public, letter_version_current
 
 
@@ -100,3 +104,18 @@ def version_detail(request, slug, number):
             "stats": letter_diff_stats(diff) if diff else None,
         },
     )
+
+
+@login_required
+def letter_pdf_preview(request, slug):
+    """The letter as recipients will get it, shown inline; `?cover=1` adds a sample cover."""
+    campaign, _role = campaign_for_lead(user=request.user, slug=slug)
+    recipient = SAMPLE_RECIPIENT if request.GET.get("cover") == "1" else None
+    built = pdf_build(campaign=campaign, recipient=recipient)
+    response = FileResponse(
+        built.path.open("rb"),
+        content_type="application/pdf",
+        filename=f"{campaign.slug}-letter.pdf",
+    )
+    response["Cache-Control"] = "private, no-cache"
+    return response
