@@ -283,8 +283,9 @@ def main() -> int:
         for size in sorted({*sizes, args.copy_signers}):
             populate(size)
 
-        print(f"{'signers':>8} {'pages':>6} {'seconds':>8} {'cpu s':>7} {'peak MB':>8}  goal")
         failed = False
+        if sizes:
+            print(f"{'signers':>8} {'pages':>6} {'seconds':>8} {'cpu s':>7} {'peak MB':>8}  goal")
         for size in sizes:
             result = _run_child(workdir, "--child", "size", "--sizes", str(size))
             goal = GOALS.get(size)
@@ -297,7 +298,8 @@ def main() -> int:
                 f"{size:>8,} {result['pages']:>6} {result['seconds']:>8.2f} "
                 f"{result['cpu']:>7.2f} {result['peak_mb']:>8.0f}  {verdict}"
             )
-        print(f"(one-time font setup per process: {result['setup']:.2f} s)")
+        if sizes:
+            print(f"(one-time font setup per process: {result['setup']:.2f} s)")
 
         if args.copies:
             result = _run_child(

@@ -102,6 +102,8 @@ def test_signers_are_grouped_by_state_in_print_order():
     campaign = _campaign()
     _sign_all(campaign)
     make_signature(campaign=campaign, organization_name="Aaa Lead Group", is_lead_organization=True)
+    make_signature(campaign=campaign, organization_name="Anchorage Aid", state="AK")
+    make_signature(campaign=campaign, organization_name="Birmingham Aid", state="AL")
     make_signature(
         campaign=campaign,
         kind=Signature.Kind.INDIVIDUAL,
@@ -114,6 +116,10 @@ def test_signers_are_grouped_by_state_in_print_order():
         "LEAD ORGANIZATIONS",
         "Aaa Lead Group",
         "ORGANIZATIONS",
+        "ALABAMA",  # by the state's name, not its code (AK comes before AL)
+        "Birmingham Aid",
+        "ALASKA",
+        "Anchorage Aid",
         "CALIFORNIA",
         "Ñuu Savi Women's Collective",
         "한인 여성 쉼터 네트워크",
@@ -199,6 +205,9 @@ def test_a_recipients_copy_starts_with_their_cover_and_the_shared_pages_follow()
         assert line in cover
     assert "Washington State Senate" in cover
     assert "Dear Jane Doe:" in cover
+    short_hash = campaign.versions.get().short_hash
+    assert f"Letter version 1 · fingerprint {short_hash}" in cover
+    assert "Common Ground Coalition, 100 Example St, Seattle WA · coalition@example.org" in cover
     assert f"Page 1 of {copy.page_count}" in cover
     for number, (shared, copied) in enumerate(zip(letter_pages, copy_pages[1:], strict=True)):
         old = f"Page {number + 1} of {len(letter_pages)}"
@@ -369,3 +378,14 @@ def test_long_names_are_never_hyphenated():
     make_signature(campaign=campaign, organization_name=long_name, state="MA")
     content = text(pdf_build(campaign=campaign))
     assert long_name in content
+
+
+def test_page_references_stay_right_after_the_speed_up():
+    import pydyf
+
+    pdf._patch_page_references()
+    document = pydyf.PDF()
+    for _ in range(3):
+        document.add_page(pydyf.Dictionary({"Type": "/Page"}))
+        expected = tuple(f"{n} 0 R".encode() for n in document.pages["Kids"][::3])
+        assert document.page_references == expected
