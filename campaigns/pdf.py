@@ -41,9 +41,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
-from signatories.models import Signature
+from signatories.models import public_name
 from signatories.regions import US_STATES, region_name
-from signatories.selectors import signatures_public
+from signatories.selectors import signatures_public, signatures_public_per_state
 
 from .models import Campaign, LetterVersion
 from .pdf_merge import TaggedLetter
@@ -400,9 +400,9 @@ def _sort_key(name: str) -> str:
 
 def signer_sections(*, campaign: Campaign) -> list[SignerSection]:
     """The public signers in print order, split into sections and (by state) groups."""
-    signatures = signatures_public(campaign=campaign).only(
+    rows = signatures_public(campaign=campaign).values(
+        "list_group",
         "kind",
-        "is_lead_organization",
         "organization_name",
         "display_name",
         "listed_anonymously",
@@ -412,9 +412,9 @@ def signer_sections(*, campaign: Campaign) -> list[SignerSection]:
         "state",
         "country",
     )
-    buckets: dict[int, list[Signature]] = {0: [], 1: [], 2: []}
-    for signature in signatures:
-        buckets[signature.list_group].append(signature)
+    buckets: dict[int, list[dict]] = {0: [], 1: [], 2: []}
+    for row in rows:
+        buckets[row["list_group"]].append(row)
     titles = {
         0: _("Lead organizations"),
         1: _("Organizations"),
@@ -428,34 +428,43 @@ def signer_sections(*, campaign: Campaign) -> list[SignerSection]:
         section = SignerSection(title=titles[number])
         if by_state and number != 0:
             groups: dict[str, SignerGroup] = {}
-            for signature in members:
-                heading = _region_heading(signature)
+            for row in members:
+                heading = _region_heading(row)
                 group = groups.setdefault(heading, SignerGroup(heading=heading))
-                group.signers.append(SignerLine(name=signature.public_name))
+                group.signers.append(SignerLine(name=_public_name(row)))
             # By the name printed ("Alabama" before "Alaska"), not by the state's code.
             section.groups = sorted(groups.values(), key=lambda group: _sort_key(group.heading))
             for group in section.groups:
                 group.signers.sort(key=lambda line: _sort_key(line.name))
         else:
-            lines = [
-                SignerLine(name=signature.public_name, detail=_place(signature))
-                for signature in members
-            ]
+            lines = [SignerLine(name=_public_name(row), detail=_place(row)) for row in members]
             lines.sort(key=lambda line: _sort_key(line.name))
             section.groups.append(SignerGroup(heading="", signers=lines))
         sections.append(section)
     return sections
 
 
-def _region_heading(signature: Signature) -> str:
-    if signature.state:
-        name = region_name(signature.state, signature.country)
-        return name if signature.country == "US" else f"{name}, {signature.country}"
-    return signature.country or _("No state given")
+def _public_name(row: dict) -> str:
+    # Only the public name is ever printed: never the signer's own name, email or phone.
+    return public_name(
+        display_name=row["display_name"],
+        kind=row["kind"],
+        listed_anonymously=row["listed_anonymously"],
+        public_descriptor=row["public_descriptor"],
+        signer_name=row["signer_name"],
+        organization_name=row["organization_name"],
+    )
 
 
-def _place(signature: Signature) -> str:
-    return ", ".join(part for part in (signature.city, signature.state) if part)
+def _region_heading(row: dict) -> str:
+    if row["state"]:
+        name = region_name(row["state"], row["country"])
+        return name if row["country"] == "US" else f"{name}, {row['country']}"
+    return row["country"] or _("No state given")
+
+
+def _place(row: dict) -> str:
+    return ", ".join(part for part in (row["city"], row["state"]) if part)
 
 
 def _item_lines(item: ListItem, *, safety: float, columns: int, words=None) -> float:
@@ -637,8 +646,8 @@ def _gather(*, campaign: Campaign, date: date_type | None) -> _Shared:
     with translation.override(language):
         sections = signer_sections(campaign=campaign)
     counts: dict[str, int] = {}
-    for state in signatures_public(campaign=campaign).values_list("state", flat=True):
-        counts[state.upper()] = counts.get(state.upper(), 0) + 1
+    for state, count in signatures_public_per_state(campaign=campaign):
+        counts[state.upper()] = counts.get(state.upper(), 0) + count
     return _Shared(
         campaign=campaign,
         version=letter_version_current(campaign=campaign),

@@ -118,3 +118,12 @@ def test_build_pdf_explains_what_it_cannot_find(tmp_path):
     bad.write_text('{"nom": "x"}')
     with pytest.raises(CommandError, match="Cannot read a recipient"):
         call_command("build_pdf", campaign.slug, "--out", out, "--recipient-json", str(bad))
+
+
+@pytest.mark.django_db
+def test_the_lead_area_links_to_the_preview(client):
+    lead = make_user()
+    campaign = make_campaign(owner=lead)
+    client.force_login(lead)
+    page = client.get(reverse("lead:dashboard", kwargs={"slug": campaign.slug})).content.decode()
+    assert reverse("campaigns:pdf-preview", kwargs={"slug": campaign.slug}) in page
