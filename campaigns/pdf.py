@@ -2,10 +2,10 @@
 
 WeasyPrint renders `templates/pdf/letter.html` (the shared letter and signer list) and
 `templates/pdf/cover.html` (a cover letter addressed to one recipient). A recipient's copy is
-the cover's pages followed by the shared pages: the shared document is laid out once and its
-pages are reused for every recipient (`Document.copy`), so that thousands of copies cost one
-layout of the letter plus one small cover each. WeasyPrint builds the PDF/UA structure tree
-from the laid-out boxes when it writes the file, so the combined copy is fully tagged.
+the cover's pages followed by the shared pages: the shared letter is laid out and written
+once, and each copy is that file with the cover prepended as an incremental update
+(`pdf_merge.TaggedLetter`), structure tree included, so thousands of copies cost one letter
+plus one small cover each.
 
 Signer lists are laid out by hand in columns (see `_paginate`): WeasyPrint's CSS columns
 lay every name out several times while balancing, which is too slow for 20,000 signers,
@@ -514,15 +514,15 @@ def _paginate(
     never split, and a group that goes on in the next column repeats its heading there.
     The last page's columns are balanced.
     """
+    continued_size = _item_lines(ListItem("group", ""), safety=1.0, columns=columns)
 
-    def fill(start, limit, section, group):
+    def fill(start, limit, group):
         """Items from `start` that fit in one column of `limit` lines: (column, next)."""
         column, used, index = [], 0.0, start
         if index < len(items) and items[index].kind == "signer" and group is not None:
             # The column starts inside a group: repeat the group's heading.
-            heading = ListItem("group", group.text, continued=True)
-            column.append(heading)
-            used += sizes_of(heading)
+            column.append(ListItem("group", group.text, continued=True))
+            used += continued_size
         while index < len(items):
             item = items[index]
             size = sizes[index] + (_gap(item) if column else 0)
@@ -536,71 +536,54 @@ def _paginate(
                     extra += sizes[lookahead]
                 if column and used + size + extra > limit:
                     break
-            elif used + size > limit and column and any(i.kind == "signer" for i in column):
+            elif used + size > limit and any(i.kind == "signer" for i in column):
                 break
             column.append(item)
             used += size
             index += 1
         return column, index
 
-    def sizes_of(item):
-        return _item_lines(item, safety=1.0, columns=columns)
-
-    pages: list[list[list[ListItem]]] = []
-    index, section, group = 0, None, None
-    page_capacity = first_capacity
-    while index < len(items):
-        page = []
+    def fill_page(start, limit, group):
+        page, index = [], start
         for _column in range(columns):
             if index >= len(items):
                 break
-            column, index = fill(index, page_capacity, section, group)
-            for item in column:
-                if item.kind == "section":
-                    section, group = item, None
-                elif item.kind == "group" and not item.continued:
-                    group = item
+            column, index = fill(index, limit, group)
+            group = _group_after(column, group)
             page.append(column)
-        pages.append(page)
-        page_capacity = capacity
+        return page, index, group
 
-    # Balance the last page: the smallest column height that still fits in three columns.
+    pages: list[list[list[ListItem]]] = []
+    index, group, page_starts = 0, None, []
+    limit = first_capacity
+    while index < len(items):
+        page_starts.append((index, group, limit))
+        page, index, group = fill_page(index, limit, group)
+        pages.append(page)
+        limit = capacity
+
+    # Balance the last page: the shortest columns that still hold the rest.
     if pages:
-        start = sum(len([i for i in col if not i.continued]) for page in pages[:-1] for col in page)
-        last_capacity = first_capacity if len(pages) == 1 else capacity
-        section_before, group_before = _context_before(items, start)
-        low, high = 1.0, last_capacity
-        best = pages[-1]
+        start, group, high = page_starts[-1]
+        low = 1.0
         while high - low > 0.5:
             middle = (low + high) / 2
-            trial, index = [], start
-            group = group_before
-            for _column in range(columns):
-                if index >= len(items):
-                    break
-                column, index = fill(index, middle, section_before, group)
-                for item in column:
-                    if item.kind == "section":
-                        group = None
-                    elif item.kind == "group" and not item.continued:
-                        group = item
-                trial.append(column)
+            trial, index, _group = fill_page(start, middle, group)
             if index >= len(items):
-                best, high = trial, middle
+                pages[-1], high = trial, middle
             else:
                 low = middle
-        pages[-1] = best
     return pages
 
 
-def _context_before(items: list[ListItem], start: int) -> tuple[ListItem | None, ListItem | None]:
-    section = group = None
-    for item in items[:start]:
+def _group_after(column: list[ListItem], group: ListItem | None) -> ListItem | None:
+    """The group a column ends in, given the one it started in."""
+    for item in column:
         if item.kind == "section":
-            section, group = item, None
-        elif item.kind == "group":
+            group = None
+        elif item.kind == "group" and not item.continued:
             group = item
-    return section, group
+    return group
 
 
 # --- rendering ----------------------------------------------------------------------------
@@ -789,16 +772,16 @@ def _render_cover(shared: _Shared, recipient: Recipient, *, total_pages: int):
         constituents=shared.counts_by_state.get(state, 0) if state else 0,
         jurisdiction=recipient.jurisdiction,
         page_label=_page_label_css(total_pages),
-        version_label=_css_string(
-            _("Letter version %(number)s · fingerprint %(hash)s")
-            % {"number": shared.version.number, "hash": shared.version.short_hash}
-        ),
         enclosure=ngettext(
-            "the letter with its %(count)s signatory",
-            "the letter with its %(count)s signatories",
+            "the letter (version %(number)s, fingerprint %(hash)s) with its %(count)s signatory",
+            "the letter (version %(number)s, fingerprint %(hash)s) with its %(count)s signatories",
             shared.signer_count,
         )
-        % {"count": intcomma(shared.signer_count)},
+        % {
+            "count": intcomma(shared.signer_count),
+            "number": shared.version.number,
+            "hash": shared.version.short_hash,
+        },
     )
     return _render(render_to_string("pdf/cover.html", context))
 
@@ -913,7 +896,9 @@ def pdf_build_batch(
                     if len(cover.pages) == cover_pages:
                         break
                     cover_pages = len(cover.pages)
-                content = letter.with_cover(cover.write_pdf(pdf_variant=PDF_VARIANT))
+                # Tags without the PDF/UA metadata: the copy keeps the letter's.
+                cover_pdf = cover.write_pdf(pdf_tags=True, pdf_version="1.7")
+                content = letter.with_cover(cover_pdf)
             built = _store(campaign, key, content, total)
         yield recipient, built
 

@@ -206,7 +206,7 @@ def test_a_recipients_copy_starts_with_their_cover_and_the_shared_pages_follow()
     assert "Washington State Senate" in cover
     assert "Dear Jane Doe:" in cover
     short_hash = campaign.versions.get().short_hash
-    assert f"Letter version 1 · fingerprint {short_hash}" in cover
+    assert f"the letter (version 1, fingerprint {short_hash}) with its 9 signatories" in cover
     assert "Common Ground Coalition, 100 Example St, Seattle WA · coalition@example.org" in cover
     assert f"Page 1 of {copy.page_count}" in cover
     for number, (shared, copied) in enumerate(zip(letter_pages, copy_pages[1:], strict=True)):
