@@ -1,7 +1,8 @@
 """Rebuild the PDF fonts in static/fonts/ from Debian's Noto packages (maintainers only).
 
 The PDF must render every signer's name on a fresh machine, so the project ships its fonts.
-Whole Noto CJK is 19 MB a weight; these subsets keep what names need and weigh 4.6 MB:
+Whole Noto CJK is 19 MB a weight; these subsets keep what names need in 5.5 MB (4.7 MB
+compressed in git):
 
 - Noto Serif (letter text) and Noto Sans (headings, signer list): Latin with every European
   and Vietnamese diacritic, Greek, Cyrillic and punctuation; hinting dropped.
