@@ -36,6 +36,10 @@ ACTION_LABELS = {
     "blocklist.add": _("Blocked a domain"),
     "blocklist.remove": _("Unblocked a domain"),
     "export.csv": _("Exported the signers as CSV"),
+    "campaign.archive": _("Archived the campaign"),
+    "signatures.anonymize": _("Anonymized signers' contact data"),
+    "signature.data_copy": _("A signer was sent a copy of their data"),
+    "signature.erase": _("A signer erased their contact data"),
 }
 
 

@@ -7,6 +7,7 @@ anonymous visitors to sign in and gives a 404 to leads without the needed role.
 from urllib.parse import urlencode
 
 from allauth.mfa.utils import is_mfa_enabled
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -22,6 +23,11 @@ from django.views.decorators.http import require_POST
 
 from signatories import moderation
 from signatories.models import BlockedDomain, Signature
+from signatories.retention import (
+    anonymization_due_at,
+    campaign_contact_data_anonymize,
+    contact_data_remaining,
+)
 from signatories.selectors import (
     SignatureFilter,
     ip_hash_groups,
@@ -43,6 +49,8 @@ from .permissions import can, can_see_contacts, lead_view
 from .reconfirmation import reconfirmation_progress
 from .selectors import letter_version_current
 from .services import (
+    ARCHIVABLE_STATUSES,
+    campaign_archive,
     campaign_start,
     campaign_status_change,
     campaign_update,
@@ -199,8 +207,60 @@ def dashboard(request, campaign, role):
             chart_state=chart_state if per_state else None,
             chart_partner=chart_partner if per_partner else None,
             mfa_enabled=is_mfa_enabled(request.user),
+            can_archive=campaign.status in ARCHIVABLE_STATUSES,
+            retention_days=settings.RETENTION_DAYS,
+            retention_due_at=anonymization_due_at(campaign=campaign),
+            contact_data_remaining=(
+                contact_data_remaining(campaign=campaign)
+                if campaign.status == Campaign.Status.ARCHIVED
+                else None
+            ),
         ),
     )
+
+
+@lead_view("own")
+@require_POST
+def archive(request, campaign, role):
+    """An owner ends the campaign; its signers' contact data goes RETENTION_DAYS later."""
+    try:
+        campaign_archive(campaign=campaign, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, _error_messages(error))
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "Campaign archived. Signers' contact data will be anonymized in %(days)d day.",
+                "Campaign archived. Signers' contact data will be anonymized in %(days)d days.",
+                settings.RETENTION_DAYS,
+            )
+            % {"days": settings.RETENTION_DAYS},
+        )
+    return redirect("lead:dashboard", slug=campaign.slug)
+
+
+@lead_view("own")
+@require_POST
+def anonymize(request, campaign, role):
+    """An owner anonymizes an archived campaign's contact data without waiting."""
+    try:
+        count = campaign_contact_data_anonymize(
+            campaign=campaign, actor=request.user, trigger="owner"
+        )
+    except ValidationError as error:
+        messages.error(request, _error_messages(error))
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "Contact data of %(count)d signature anonymized.",
+                "Contact data of %(count)d signatures anonymized.",
+                count,
+            )
+            % {"count": count},
+        )
+    return redirect("lead:dashboard", slug=campaign.slug)
 
 
 # --- Settings, status, letter, partner links ------------------------------------------------

@@ -257,6 +257,38 @@ def campaign_status_change(*, campaign: Campaign, actor, status: str) -> Campaig
     return campaign
 
 
+# An owner archives a campaign once sign-on is over; its signers' contact data is then
+# anonymized RETENTION_DAYS later (signatories/retention.py).
+ARCHIVABLE_STATUSES = [Campaign.Status.CLOSED, Campaign.Status.DELIVERED]
+
+
+@transaction.atomic
+def campaign_archive(*, campaign: Campaign, actor) -> Campaign:
+    """End a campaign: it leaves the home page (its page and public list stay) and the
+    retention period for its signers' contact data starts."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status not in ARCHIVABLE_STATUSES:
+        raise ValidationError(
+            _(
+                "Only a campaign whose sign-on is closed, or whose letter was delivered, "
+                "can be archived."
+            )
+        )
+    before = campaign.status
+    campaign.status = Campaign.Status.ARCHIVED
+    campaign.archived_at = timezone.now()
+    campaign.save(update_fields=["status", "archived_at", "updated_at"])
+    audit_record(
+        campaign=campaign,
+        actor=actor,
+        action="campaign.archive",
+        target=campaign,
+        before={"status": before},
+        after={"status": campaign.status, "archived_at": campaign.archived_at},
+    )
+    return campaign
+
+
 @transaction.atomic
 def partner_link_create(*, campaign: Campaign, actor, name: str, code: str = "") -> PartnerLink:
     """A recruiting link for a coalition partner: /c/<slug>/?via=<code>."""

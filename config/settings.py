@@ -339,3 +339,12 @@ CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
 PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60)
 PUBLIC_STALE_SECONDS = env_int("PUBLIC_STALE_SECONDS", 600)
 SIGNER_LIST_PAGE_SIZE = env_int("SIGNER_LIST_PAGE_SIZE", 500)
+
+# Privacy (signatories/retention.py, signatories/data_requests.py). After a campaign is
+# archived, its signers' contact data is anonymized once this many days have passed
+# (`manage.py signon_housekeeping`, run daily, queues the work).
+RETENTION_DAYS = env_int("RETENTION_DAYS", 90)
+# How long the links of a "my data" email (a copy, erasure) work.
+DATA_REQUEST_LINK_HOURS = env_int("DATA_REQUEST_LINK_HOURS", 24)
+# Days a per-address daily email count (a keyed hash, never the address) is kept.
+EMAIL_QUOTA_DAYS = env_int("EMAIL_QUOTA_DAYS", 2)

@@ -497,7 +497,8 @@ def signatures_expire(*, now=None) -> int:
 
 
 def email_quotas_purge(*, now=None) -> int:
-    """Forget daily email counts older than yesterday."""
+    """Forget daily email counts older than EMAIL_QUOTA_DAYS (2: today's and yesterday's stay)."""
     today = timezone.localdate(now)
-    deleted, _ = EmailQuota.objects.filter(day__lt=today - timedelta(days=1)).delete()
+    keep_from = today - timedelta(days=max(settings.EMAIL_QUOTA_DAYS, 1) - 1)
+    deleted, _ = EmailQuota.objects.filter(day__lt=keep_from).delete()
     return deleted

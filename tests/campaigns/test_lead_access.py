@@ -92,6 +92,8 @@ CASES = [
     ),
     ("role-change", "post", "own", {"pk": "viewer_role"}, "", {"role": "editor"}, 302),
     ("invitation-cancel", "post", "own", {"pk": "invitation"}, "", {}, 302),
+    ("archive", "post", "own", {}, "", {}, 302),
+    ("anonymize", "post", "own", {}, "", {}, 302),
 ]
 
 
