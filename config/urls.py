@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("lead/", include("campaigns.lead_urls")),
+    path("privacy/", include("signatories.privacy_urls")),
     path("", include("signatories.urls")),
     path("", include("campaigns.urls")),
 ]

@@ -93,7 +93,12 @@ class SignOnForm(forms.Form):
         initial=Signature.Kind.ORGANIZATION,
         widget=forms.RadioSelect,
     )
-    organization_name = PlainTextField(label=_("Organization name"), max_length=200, required=False)
+    organization_name = PlainTextField(
+        label=_("Organization name"),
+        max_length=200,
+        required=False,
+        help_text=_("Public: shown on the list and in the letter exactly as you type it."),
+    )
     signer_name = PlainTextField(
         label=_("Your name"),
         max_length=200,
