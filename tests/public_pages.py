@@ -54,6 +54,7 @@ EMAILS = [
     "archived.signer.7714@private-mail.example",
     "closed.signer.5537@private-mail.example",
     "helpline.treasurer.6120@private-mail.example",
+    "alphabetical.individual.3307@private-mail.example",
 ]
 # Every seeded address is at this domain, so no address at all may show.
 PRIVATE_DOMAIN = "private-mail.example"
@@ -193,8 +194,25 @@ def make_world() -> World:
 
     closed = make_campaign(title="Closed letter", status=Campaign.Status.CLOSED)
     _signature(closed, EMAILS[10])
-    delivered = make_campaign(title="Delivered letter", status=Campaign.Status.DELIVERED)
+    # Listed alphabetically: lists in this order may show places next to names.
+    delivered = make_campaign(
+        title="Delivered letter",
+        status=Campaign.Status.DELIVERED,
+        allows_individuals=True,
+        signer_order=Campaign.SignerOrder.ALPHABETICAL,
+    )
     _signature(delivered, EMAILS[8])
+    _signature(
+        delivered,
+        EMAILS[12],
+        kind=Signature.Kind.INDIVIDUAL,
+        organization_name="",
+        organization_key="",
+        signer_name=PRIVATE_NAMES[1],
+        listed_anonymously=True,
+        public_descriptor="A person with lived experience",
+        city=HIDDEN_CITY,
+    )
     archived = make_campaign(title="Archived letter", status=Campaign.Status.DELIVERED)
     _signature(archived, EMAILS[9])
     archived = campaign_archive(campaign=archived, actor=None)
