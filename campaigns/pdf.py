@@ -464,7 +464,10 @@ def _region_heading(row: dict) -> str:
 
 
 def _place(row: dict) -> str:
-    return ", ".join(part for part in (row["city"], row["state"]) if part)
+    # People listed without a name are not placed more precisely than their state, as on
+    # the public page: a city next to "a person with lived experience" can identify them.
+    city = "" if row["listed_anonymously"] else row["city"]
+    return ", ".join(part for part in (city, row["state"]) if part)
 
 
 def _item_lines(item: ListItem, *, safety: float, columns: int, words=None) -> float:

@@ -314,7 +314,12 @@ PUBLIC_URLS: dict[str, Callable[[World], list[str]]] = {
 
 # Patterns outside the private areas that anonymous visitors still cannot read: the
 # reason, and a URL to check that they get a sign-in redirect or a 404.
-NOT_PUBLIC: dict[str, tuple[str, Callable[[World], str]]] = {}
+NOT_PUBLIC: dict[str, tuple[str, Callable[[World], str]]] = {
+    "campaigns:pdf-preview": (
+        "the lead's PDF preview needs a role on the campaign",
+        lambda w: reverse("campaigns:pdf-preview", kwargs={"slug": w.open.slug}),
+    ),
+}
 
 
 def _walk(patterns, prefix: str = "", namespace: str = ""):
