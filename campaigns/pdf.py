@@ -51,7 +51,7 @@ from .selectors import letter_version_current
 
 # Bump whenever a change to templates/pdf/, the stylesheet or this module changes the output:
 # it is part of every cache key, so cached PDFs are rebuilt.
-TEMPLATE_VERSION = "2026-11-25.1"
+TEMPLATE_VERSION = "2026-11-25.2"
 
 PDF_VARIANT = "pdf/ua-1"
 FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts"
