@@ -35,6 +35,14 @@ class Campaign(models.Model):
         default=False, help_text=_("People may sign as individuals, not only for organizations.")
     )
     signer_order = models.CharField(max_length=8, choices=SignerOrder, default=SignerOrder.BY_STATE)
+    # Pages mark the letter with it (lang="…"), so that screen readers read it in its own
+    # language when the page around it is in another one.
+    letter_language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text=_("The language the title and the letter are written in."),
+    )
     reply_to_email = models.EmailField(
         blank=True, help_text=_("Where recipients' replies go; shown on the letter.")
     )

@@ -166,6 +166,7 @@ CAMPAIGN_SETTINGS = [
     "requires_approval",
     "allows_individuals",
     "signer_order",
+    "letter_language",
     "reply_to_email",
     "postal_address",
 ]
