@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run serve worker test lint format bench lock clean
+.PHONY: help setup run serve worker test lint format bench lock messages clean
 
 help:
 	@echo "make run     set up, load the demo and serve http://127.0.0.1:8000 with a task worker"
@@ -51,6 +51,7 @@ worker: $(STAMP)
 	$(MANAGE) db_worker --queue-name '*'
 
 serve: $(STAMP)
+	$(MANAGE) compilemessages --ignore=.venv --verbosity 0
 	$(MANAGE) collectstatic --no-input --verbosity 0
 	$(MANAGE) migrate --no-input
 	$(VENV)/bin/gunicorn config.wsgi --bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-2} --access-logfile - --forwarded-allow-ips="$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
@@ -75,6 +76,10 @@ bench: $(STAMP)
 lock: $(STAMP)
 	$(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.12 --generate-hashes --no-header --quiet -o requirements/app.txt
 	$(VENV)/bin/uv pip compile pyproject.toml --group dev --universal --python-version 3.12 --generate-hashes --no-header --quiet -o requirements/dev.txt
+
+# Collect new and changed strings into locale/es/LC_MESSAGES/django.po (then translate them).
+messages: $(STAMP)
+	$(MANAGE) makemessages --locale es --ignore=.venv --ignore=var --ignore=staticfiles --no-obsolete
 
 clean:
 	rm -rf $(VENV) var/test*.sqlite3 .pytest_cache .ruff_cache

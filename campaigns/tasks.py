@@ -3,6 +3,7 @@
 import logging
 
 from django.tasks import task
+from django.utils import translation
 
 from signatories.models import Signature
 
@@ -28,19 +29,23 @@ def reconfirmation_request_send(*, signature_id: int, version_id: int) -> bool:
         or not signature.email
     ):
         return False
-    email_send(
-        template="reconfirm_request",
-        to=signature.email,
-        language=signature.language,
-        reply_to=_reply_to(signature.campaign),
-        context={
-            "campaign": signature.campaign,
-            "version": version,
-            "public_name": signature.public_name,
-            "confirm_url": reconfirmation.reconfirmation_url(signature=signature, version=version),
-            "changes_url": reconfirmation.version_changes_url(version=version),
-        },
-    )
+    # Links in the signer's language too: /es/s/reconfirm/… for a Spanish signer.
+    with translation.override(signature.language):
+        email_send(
+            template="reconfirm_request",
+            to=signature.email,
+            language=signature.language,
+            reply_to=_reply_to(signature.campaign),
+            context={
+                "campaign": signature.campaign,
+                "version": version,
+                "public_name": signature.public_name,
+                "confirm_url": reconfirmation.reconfirmation_url(
+                    signature=signature, version=version
+                ),
+                "changes_url": reconfirmation.version_changes_url(version=version),
+            },
+        )
     reconfirmation.reconfirmation_request_mark_sent(signature=signature, version=version)
     return True
 
@@ -59,15 +64,16 @@ def reconfirmation_lapsed_send(*, signature_id: int, version_id: int) -> None:
     version = LetterVersion.objects.get(pk=version_id)
     if not signature.email:
         return
-    email_send(
-        template="reconfirm_lapsed",
-        to=signature.email,
-        language=signature.language,
-        reply_to=_reply_to(signature.campaign),
-        context={
-            "campaign": signature.campaign,
-            "version": version,
-            "public_name": signature.public_name,
-            "changes_url": reconfirmation.version_changes_url(version=version),
-        },
-    )
+    with translation.override(signature.language):
+        email_send(
+            template="reconfirm_lapsed",
+            to=signature.email,
+            language=signature.language,
+            reply_to=_reply_to(signature.campaign),
+            context={
+                "campaign": signature.campaign,
+                "version": version,
+                "public_name": signature.public_name,
+                "changes_url": reconfirmation.version_changes_url(version=version),
+            },
+        )

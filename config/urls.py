@@ -1,8 +1,9 @@
 from allauth.account.decorators import secure_admin_login
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import language, views
 
 # The admin signs in through allauth, so its two-factor step and rate limits apply there too.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -12,7 +13,15 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("lead/", include("campaigns.lead_urls")),
+    path(
+        "language/<slug:code>/",
+        include(([path("", language.language_switch, name="switch")], "language")),
+    ),
+]
+# Signers' pages: English without a prefix, Spanish under /es/ (see config/language.py).
+urlpatterns += i18n_patterns(
     path("privacy/", include("signatories.privacy_urls")),
     path("", include("signatories.urls")),
     path("", include("campaigns.urls")),
-]
+    prefix_default_language=False,
+)

@@ -1,10 +1,12 @@
 """Sign-on input: every field checked on the server, with a message at the field."""
 
+import functools
 import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import slug_re
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from .countries import COUNTRIES
@@ -64,13 +66,28 @@ class SignerEmailField(forms.EmailField):
 
 # Choices as callables: a form copies its fields for every request, and copying 250
 # translated country names took longer than the rest of a sign-on.
-_COUNTRY_CHOICES = [("US", COUNTRIES["US"]), *((k, v) for k, v in COUNTRIES.items() if k != "US")]
 _STATE_CHOICES = [("", "—"), *US_STATES.items()]
 _ORGANIZATION_TYPE_CHOICES = [("", "—"), *Signature.OrganizationType.choices]
 
 
+def _alphabetical(name: str) -> str:
+    # "Åland" among the As, "Égypte" among the Es: an accent does not send a name to the end.
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+@functools.cache
+def _country_choices_in(language: str) -> list[tuple[str, str]]:
+    """The United States first, then every country by its name in `language`."""
+    others = sorted(
+        ((code, str(name)) for code, name in COUNTRIES.items() if code != "US"),
+        key=lambda choice: _alphabetical(choice[1]),
+    )
+    return [("US", str(COUNTRIES["US"])), *others]
+
+
 def _country_choices():
-    return _COUNTRY_CHOICES
+    return _country_choices_in(translation.get_language())
 
 
 def _state_choices():
@@ -260,11 +277,13 @@ class ConfirmByCodeForm(forms.Form):
         label=_("Email"),
         max_length=254,
         help_text=_("The address you signed with."),
+        error_messages={"required": _("Enter the address you signed with.")},
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
     )
     code = forms.CharField(
         label=_("Code"),
         max_length=20,
+        error_messages={"required": _("Enter the code from the email.")},
         help_text=_("The 8-character code in the email, for example ABCD-2345."),
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}
@@ -277,5 +296,6 @@ class ResendForm(forms.Form):
         label=_("Email"),
         max_length=254,
         help_text=_("The address you signed with."),
+        error_messages={"required": _("Enter the address you signed with.")},
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
     )

@@ -501,8 +501,13 @@ class RegionIndexEntry:
 
 
 def public_list_index(*, campaign: Campaign, page_size: int) -> list[RegionIndexEntry]:
-    """Each state's signing organizations and the page where they start (one aggregate)."""
-    key = f"signatories:index:{campaign.pk}:{page_size}:{public_list_version(campaign=campaign)}"
+    """Each state's signing organizations and the page where they start (one aggregate).
+
+    Region names are in the active language ("Ontario, Canadá"), so each language has its
+    own cached index.
+    """
+    version = public_list_version(campaign=campaign)
+    key = f"signatories:index:{campaign.pk}:{page_size}:{version}:{translation.get_language()}"
     index = cache.get(key)
     if index is not None:
         return index

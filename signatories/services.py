@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from campaigns.emails import email_send
 from campaigns.models import Campaign, LetterVersion, PartnerLink
@@ -426,26 +426,8 @@ def _absolute(path: str) -> str:
     return settings.SITE_URL + path
 
 
-def signer_email_send(*, signature_id: int) -> str:
-    """Mail a signer what their signature needs now; returns what happened, for the logs.
-
-    Pending (or expired) signatures get a confirmation link, a short code and a withdraw
-    link; confirmed ones a note that they already signed, with a withdraw link. Tokens
-    are made here, in the task, so that no secret ever sits in the task queue.
-    """
-    signature = Signature.objects.select_related("campaign").filter(pk=signature_id).first()
-    if signature is None or not signature.email:
-        return "gone"
-    campaign = signature.campaign
-    if signature.status in (Status.WITHDRAWN, Status.REJECTED):
-        return "not-live"
-    if campaign.status in FINAL_CAMPAIGN_STATUSES:
-        return "delivered"
-    if not _email_interval_claim(signature_id=signature.pk):
-        return "too-soon"
-    if not email_quota_take(email_canonical=signature.email_canonical):
-        logger.info("Daily email cap reached; nothing sent for signature %s", signature.pk)
-        return "capped"
+def _signer_email_compose_and_send(*, signature: Signature, campaign: Campaign) -> str:
+    """Make the tokens, render and send; returns the template used."""
     context = {
         "signature": signature,
         "campaign": campaign,
@@ -483,6 +465,32 @@ def signer_email_send(*, signature_id: int) -> str:
         language=signature.language,
         reply_to=[campaign.reply_to_email] if campaign.reply_to_email else None,
     )
+    return template
+
+
+def signer_email_send(*, signature_id: int) -> str:
+    """Mail a signer what their signature needs now; returns what happened, for the logs.
+
+    Pending (or expired) signatures get a confirmation link, a short code and a withdraw
+    link; confirmed ones a note that they already signed, with a withdraw link. Tokens
+    are made here, in the task, so that no secret ever sits in the task queue.
+    """
+    signature = Signature.objects.select_related("campaign").filter(pk=signature_id).first()
+    if signature is None or not signature.email:
+        return "gone"
+    campaign = signature.campaign
+    if signature.status in (Status.WITHDRAWN, Status.REJECTED):
+        return "not-live"
+    if campaign.status in FINAL_CAMPAIGN_STATUSES:
+        return "delivered"
+    if not _email_interval_claim(signature_id=signature.pk):
+        return "too-soon"
+    if not email_quota_take(email_canonical=signature.email_canonical):
+        logger.info("Daily email cap reached; nothing sent for signature %s", signature.pk)
+        return "capped"
+    # The signer's language for the text and for the links (/es/s/confirm/… in Spanish).
+    with translation.override(signature.language):
+        template = _signer_email_compose_and_send(signature=signature, campaign=campaign)
     logger.info("Email %s sent for signature %s", template, signature.pk)
     return "sent"
 

@@ -9,12 +9,14 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from campaigns.models import Campaign
 from campaigns.views import campaign_page, signer_list_context
+from config.language import language_neutral
 
 from .forms import ConfirmByCodeForm, ResendForm, SignOnForm
 from .http import cache_publicly, is_same_origin, keep_private
@@ -302,14 +304,19 @@ def signers(request, slug):
     return cache_publicly(request, response)
 
 
+@language_neutral
 def signatures_json(request, slug):
-    """The count and the public list as JSON, for embeds: public fields only, cacheable."""
+    """The count and the public list as JSON, for embeds: public fields only, cacheable.
+
+    Region names are in the address's language (/es/c/<slug>/signatures.json in Spanish).
+    """
     campaign = _public_campaign(slug)
     version = public_list_version(campaign=campaign)
-    etag = f'"{campaign.pk}-{version}"'
+    language = translation.get_language()
+    etag = f'"{campaign.pk}-{version}-{language}"'
     not_modified = get_conditional_response(request, etag=etag)
     if not_modified is None:
-        key = f"signatories:json:{campaign.pk}:{version}"
+        key = f"signatories:json:{campaign.pk}:{version}:{language}"
         body = cache.get(key)
         if body is None:
             signers = public_signers(campaign=campaign)
