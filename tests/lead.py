@@ -1,5 +1,10 @@
 """Helpers for lead-area tests: a campaign with one lead of each role, and an outsider."""
 
+import base64
+import hashlib
+import hmac
+import struct
+import time
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
@@ -19,6 +24,17 @@ class LeadWorld:
 
     def user(self, role: str):
         return None if role == "anonymous" else getattr(self, role)
+
+
+def totp(secret: str, *, at: float | None = None) -> str:
+    """RFC 6238: HMAC-SHA1 over the 30-second counter, 6 digits."""
+    counter = int((time.time() if at is None else at) // 30)
+    digest = hmac.new(
+        base64.b32decode(secret, casefold=True), struct.pack(">Q", counter), hashlib.sha1
+    ).digest()
+    offset = digest[-1] & 0x0F
+    value = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
+    return f"{value:06d}"
 
 
 def make_verified_user(**kwargs):

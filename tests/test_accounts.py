@@ -1,9 +1,5 @@
 """Leads' accounts: allauth with email login, verified addresses and TOTP two-factor."""
 
-import base64
-import hashlib
-import hmac
-import struct
 import time
 
 import pytest
@@ -12,20 +8,9 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.urls import reverse
 
 from tests.html import parse
-from tests.lead import make_verified_user
+from tests.lead import make_verified_user, totp
 
 PASSWORD = "a-long-test-password"
-
-
-def totp(secret: str, *, at: float | None = None) -> str:
-    """RFC 6238: HMAC-SHA1 over the 30-second counter, 6 digits."""
-    counter = int((time.time() if at is None else at) // 30)
-    digest = hmac.new(
-        base64.b32decode(secret, casefold=True), struct.pack(">Q", counter), hashlib.sha1
-    ).digest()
-    offset = digest[-1] & 0x0F
-    value = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
-    return f"{value:06d}"
 
 
 def _fresh_window():
