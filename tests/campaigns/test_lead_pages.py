@@ -63,6 +63,7 @@ def test_settings_are_saved_and_bad_input_changes_nothing(client, world):
         "goal": "500",
         "requires_approval": "on",
         "signer_order": "alpha",
+        "letter_language": "en",
         "reply_to_email": "team@example.org",
         "postal_address": "1 Main St",
     }

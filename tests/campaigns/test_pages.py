@@ -23,7 +23,7 @@ def test_campaign_page_shows_the_letter_and_its_version(client):
     response = client.get(campaign.get_absolute_url())
     assert response.status_code == 200
     page = response.content.decode()
-    assert "<h1>Fund shelters</h1>" in page
+    assert '<h1 lang="en">Fund shelters</h1>' in page
     assert "<h3>FUND BEDS</h3>" in page
     assert version.short_hash in page
 
