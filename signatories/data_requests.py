@@ -95,19 +95,21 @@ def data_request_email_send(*, signature_id: int) -> str:
             signature=signature, purpose=Purpose.ERASURE, lifetime=lifetime
         )
     signatures = list(_signatures_of(signature.email_canonical))
-    email_send(
-        template="data_request",
-        to=signature.email,
-        language=signature.language,
-        context={
-            "signatures": [(s.campaign.title, s.public_name) for s in signatures],
-            "copy_url": _absolute(reverse("privacy:copy", kwargs={"token": copy.token})),
-            "erase_url": _absolute(reverse("privacy:erase", kwargs={"token": erase.token})),
-            "request_url": _absolute(reverse("privacy:request")),
-            "privacy_url": _absolute(reverse("privacy:policy")),
-            "hours": settings.DATA_REQUEST_LINK_HOURS,
-        },
-    )
+    # Links in the signer's language too: /es/privacy/… for a Spanish signer.
+    with translation.override(signature.language):
+        email_send(
+            template="data_request",
+            to=signature.email,
+            language=signature.language,
+            context={
+                "signatures": [(s.campaign.title, s.public_name) for s in signatures],
+                "copy_url": _absolute(reverse("privacy:copy", kwargs={"token": copy.token})),
+                "erase_url": _absolute(reverse("privacy:erase", kwargs={"token": erase.token})),
+                "request_url": _absolute(reverse("privacy:request")),
+                "privacy_url": _absolute(reverse("privacy:policy")),
+                "hours": settings.DATA_REQUEST_LINK_HOURS,
+            },
+        )
     logger.info("Data request email sent for signature %s", signature.pk)
     return "sent"
 
@@ -291,19 +293,21 @@ def data_copy_send(*, signature_id: int) -> str:
         return "gone"
     with translation.override(signature.language):
         export = signer_data_export(address=signature.email_canonical)
-    content = json.dumps(export, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
-    filename = f"{settings.SITE_NAME}-data-{timezone.localdate().isoformat()}.json"
-    email_send(
-        template="data_copy",
-        to=signature.email,
-        language=signature.language,
-        context={
-            "count": len(export["signatures"]),
-            "request_url": _absolute(reverse("privacy:request")),
-            "privacy_url": _absolute(reverse("privacy:policy")),
-        },
-        attachments=[(filename.replace(" ", "-").lower(), content.encode(), "application/json")],
-    )
+        content = json.dumps(export, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+        filename = f"{settings.SITE_NAME}-data-{timezone.localdate().isoformat()}.json"
+        email_send(
+            template="data_copy",
+            to=signature.email,
+            language=signature.language,
+            context={
+                "count": len(export["signatures"]),
+                "request_url": _absolute(reverse("privacy:request")),
+                "privacy_url": _absolute(reverse("privacy:policy")),
+            },
+            attachments=[
+                (filename.replace(" ", "-").lower(), content.encode(), "application/json")
+            ],
+        )
     logger.info("Data copy sent for signature %s", signature.pk)
     return "sent"
 

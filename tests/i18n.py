@@ -100,6 +100,6 @@ def english_left(text: str, *, names: tuple[str, ...] = ()) -> list[str]:
         text = text.replace(name, " ")
     text = re.sub(r"https?://\S+|\S+@\S+", " ", text)
     found = [f"message: {run!r}" for run in _catalogue_english() if run in text]
-    words = {word.lower() for word in re.findall(r"[A-Za-z]+", text)}
+    words = {word.lower() for word in re.findall(r"[^\W\d_]+", text)}  # accents included
     found += [f"word: {word!r}" for word in sorted(words & ENGLISH_WORDS)]
     return found

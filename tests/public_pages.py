@@ -310,6 +310,10 @@ PUBLIC_URLS: dict[str, Callable[[World], list[str]]] = {
     "privacy:request": _page("privacy:request"),
     "privacy:copy": _token("privacy:copy", "data_request"),
     "privacy:erase": _token("privacy:erase", "erasure"),
+    # The language switcher: a redirect to the same page in the other language.
+    "language:switch": lambda w: [
+        reverse("language:switch", kwargs={"code": "es"}) + f"?next={w.open.get_absolute_url()}"
+    ],
 }
 
 # Patterns outside the private areas that anonymous visitors still cannot read: the

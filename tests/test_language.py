@@ -1,6 +1,7 @@
 """Spanish for signers: chosen by address, browser or switcher; cached per language; every
 signer page and email in Spanish, validation messages included."""
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -162,6 +163,10 @@ def _reconfirm(world, signature=None) -> str:
     return f"/es/s/reconfirm/{_token(signature, Purpose.RECONFIRM, letter_version=world.version)}/"
 
 
+def _privacy(page, signature, purpose) -> str:
+    return f"/es/privacy/my-data/{page}/{_token(signature, purpose)}/"
+
+
 def _signer_elsewhere(**campaign_fields):
     """A Spanish signer of another campaign (one that needs approval, or was delivered)."""
     campaign = make_campaign(title=TITLE, **campaign_fields)
@@ -227,6 +232,16 @@ SIGNER_PAGES = {
     "link-of-withdrawn-signature": lambda c, w, s: c.get(
         _confirm(_pending(w, status=Status.WITHDRAWN))
     ),
+    "privacy": lambda c, w, s: c.get("/es/privacy/"),
+    "your-data": lambda c, w, s: c.get("/es/privacy/my-data/"),
+    "your-data-mistakes": lambda c, w, s: c.post("/es/privacy/my-data/", {"email": "nope"}),
+    "your-data-sent": lambda c, w, s: c.post("/es/privacy/my-data/", {"email": "ana@example.org"}),
+    "data-copy": lambda c, w, s: c.get(_privacy("copy", w.spanish, Purpose.DATA_REQUEST)),
+    "data-copy-sent": lambda c, w, s: c.post(_privacy("copy", w.spanish, Purpose.DATA_REQUEST)),
+    "erase": lambda c, w, s: c.get(_privacy("erase", w.spanish, Purpose.ERASURE)),
+    "erased": lambda c, w, s: c.post(_privacy("erase", w.spanish, Purpose.ERASURE)),
+    "erased-already": lambda c, w, s: _post_twice(c, _privacy("erase", w.spanish, Purpose.ERASURE)),
+    "data-link-unknown": lambda c, w, s: c.get("/es/privacy/my-data/copy/" + "x" * 43 + "/"),
     "link-after-delivery": lambda c, w, s: c.get(
         _withdraw(
             _signer_elsewhere(
@@ -495,6 +510,23 @@ def test_re_confirmation_emails_are_in_the_signers_language(world):
     assert lapsed.subject == "Su nombre salió de la lista de «Safe Homes Now»"
     assert _spanish_email_problems(request) == []
     assert _spanish_email_problems(lapsed) == []
+
+
+def test_data_request_emails_are_in_the_signers_language(
+    world, client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/privacy/my-data/", {"email": world.spanish.email})
+    (links,) = mail.outbox
+    assert links.subject == "Sus datos en Common Ground"
+    assert "/es/privacy/my-data/copy/" in links.body and "/es/privacy/my-data/erase/" in links.body
+    copy_path = re.search(r"/es/privacy/my-data/copy/[\w-]+/", links.body).group(0)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(copy_path)
+    copy = mail.outbox[-1]
+    assert copy.subject == "Una copia de sus datos en Common Ground"
+    assert _spanish_email_problems(links) == []
+    assert _spanish_email_problems(copy) == []
 
 
 def test_an_english_sign_on_still_gets_english_emails(

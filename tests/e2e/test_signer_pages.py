@@ -1,4 +1,5 @@
-"""The signer pages the journeys do not pass through, in Spanish on a phone: each checked
+"""The signer pages the journeys do not pass through (versions, links in every state, the
+code and new-email forms, privacy and data requests), in Spanish on a phone: each checked
 with axe-core and kept as a screenshot (the journeys cover the rest in both languages)."""
 
 from datetime import timedelta
@@ -53,6 +54,9 @@ def test_the_other_signer_pages_in_spanish(journey, settings):
     pending = make_signature(campaign=campaign, status=Signature.Status.PENDING, language="es")
     expired = _token(pending, Purpose.CONFIRM, lifetime=timedelta(seconds=-1))
     closed = make_campaign(slug="closed", title="An earlier letter", status=Campaign.Status.CLOSED)
+    asker = make_signature(campaign=campaign, organization_name="Tacoma Tenants", language="es")
+    copy = _token(asker, Purpose.DATA_REQUEST)
+    erase = _token(asker, Purpose.ERASURE)
 
     with journey(viewport=PHONE, locale="es-US") as j:
         page = j.page
@@ -103,3 +107,22 @@ def test_the_other_signer_pages_in_spanish(journey, settings):
 
         j.goto(f"/es/c/{closed.slug}/")
         j.step("closed-campaign")
+
+        page.get_by_role("link", name="Privacidad: qué guardamos y por cuánto tiempo").click()
+        j.step("privacy")
+        page.get_by_role("link", name="Pedir sus datos o que se borren").click()
+        j.step("your-data")
+        page.get_by_label("Correo electrónico").fill("ana@harborlight.example")
+        page.get_by_role("button", name="Envíenme los enlaces").click()
+        page.wait_for_load_state()
+        j.step("your-data-sent")
+        j.goto(f"/es/privacy/my-data/copy/{copy}/")
+        j.step("data-copy")
+        j.goto(f"/es/privacy/my-data/erase/{erase}/")
+        j.step("erase")
+        page.get_by_role("button", name="Borrar mis datos de contacto").click()
+        page.wait_for_load_state()
+        assert (
+            page.get_by_role("heading", level=1).inner_text() == "Sus datos de contacto se borraron"
+        )
+        j.step("erased")
