@@ -40,6 +40,18 @@ ACTION_LABELS = {
     "signatures.anonymize": _("Anonymized signers' contact data"),
     "signature.data_copy": _("A signer was sent a copy of their data"),
     "signature.erase": _("A signer erased their contact data"),
+    "recipients.add": _("Added recipients"),
+    "recipients.remove": _("Removed recipients"),
+    "delivery.send": _("Sent the letter"),
+    "delivery.schedule": _("Scheduled the letter"),
+    "delivery.cancel": _("Cancelled a delivery"),
+    "delivery.start": _("Delivery started"),
+    "delivery.complete": _("Delivery completed"),
+    "delivery.resume": _("Restarted a delivery"),
+    "delivery.mark_sent": _("Marked an unconfirmed copy as sent"),
+    "delivery.resend": _("Sent a copy again"),
+    "delivery.bundle": _("Downloaded the print-and-mail bundle"),
+    "delivery.mailed": _("Marked the print-and-mail copies as mailed"),
 }
 
 

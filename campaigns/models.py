@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -391,3 +392,175 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit entries are never deleted.")
+
+
+class DeliveryRun(models.Model):
+    """One "Send" of a campaign's letter: a Delivery row per recipient, made at once.
+
+    The background work (campaigns/delivery.py) snapshots each copy's PDF, sends the emails
+    and, when no copy is left to send, marks the campaign delivered. One worker at a time
+    holds the run's lease (`lease_owner` until `lease_until`, renewed as it works); a worker
+    that dies lets the lease lapse and the next one takes over.
+    """
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        RUNNING = "running", _("Sending")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    ACTIVE = [Status.SCHEDULED, Status.RUNNING]
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="delivery_runs")
+    status = models.CharField(max_length=10, choices=Status, default=Status.SCHEDULED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    scheduled_for = models.DateTimeField(help_text=_("When sending starts."))
+    letter_date = models.DateField(help_text=_("The date printed on every copy."))
+    letter_version = models.ForeignKey(
+        LetterVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The worker sending now, and until when its claim holds without a renewal.
+    lease_owner = models.CharField(max_length=40, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The throttle: the next email may leave at this time (shared by every worker).
+    next_send_at = models.DateTimeField(null=True, blank=True)
+    notices_queued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # Two "Send" clicks racing give one run: the second finds this one.
+            models.UniqueConstraint(
+                fields=["campaign"],
+                condition=Q(status__in=["scheduled", "running"]),
+                name="one_active_delivery_run",
+            )
+        ]
+
+    def __str__(self):
+        return f"delivery {self.pk} of {self.campaign.slug} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+
+class Delivery(models.Model):
+    """One copy of the letter for one recipient: its PDF snapshot and what became of it.
+
+    Email copies go `ready → sending → sent`, and tracking moves them on (`delivered`,
+    `opened`, `bounced`…). A copy is `sending` (committed) before its message leaves and
+    `sent`, with the message id, after; one found `sending` by the next worker is
+    `unconfirmed` until a lead decides. Copies for offices without an email address go in
+    the print-and-mail bundle (`ready`, then `mailed`). A snapshot never changes once made.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        PRINT = "print", _("Print and mail")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Preparing its PDF")
+        READY = "ready", _("Ready")
+        SENDING = "sending", _("Sending")
+        UNCONFIRMED = "unconfirmed", _("Unconfirmed")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        OPENED = "opened", _("Opened")
+        BOUNCED = "bounced", _("Bounced")
+        REJECTED = "rejected", _("Rejected")
+        COMPLAINED = "complained", _("Marked as spam")
+        FAILED = "failed", _("Failed")
+        MAILED = "mailed", _("Mailed by post")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    run = models.ForeignKey(DeliveryRun, on_delete=models.CASCADE, related_name="deliveries")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="deliveries")
+    # PROTECT: legislators are retired, never deleted; the record of a delivery stays.
+    legislator = models.ForeignKey(Legislator, on_delete=models.PROTECT, related_name="deliveries")
+    channel = models.CharField(max_length=8, choices=Channel)
+    status = models.CharField(max_length=12, choices=Status, default=Status.PENDING)
+    to_email = models.EmailField(blank=True, help_text=_("The office's address when sent."))
+    attempts = models.PositiveIntegerField(default=0)
+    # The provider's id (anymail), or the Message-ID header we set when the mailer has none.
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    pdf_name = models.CharField(max_length=200, blank=True, help_text="Under MEDIA_ROOT.")
+    pdf_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    pdf_pages = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    snapshot_at = models.DateTimeField(null=True, blank=True)
+    sending_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "pk"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["run", "legislator"], name="one_delivery_per_run")
+        ]
+        indexes = [
+            models.Index(fields=["run", "status"], name="delivery_run_status"),
+            models.Index(fields=["campaign", "status"], name="delivery_campaign_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.legislator.name} ({self.get_status_display()})"
+
+
+class DeliveryEvent(models.Model):
+    """A tracking event an email provider reported for a delivery (anymail's webhooks)."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="events")
+    event_type = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=100, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+    description = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]
+        constraints = [
+            # A provider repeating an event (same id, or same type and time) adds nothing.
+            models.UniqueConstraint(
+                fields=["delivery", "event_type", "occurred_at", "event_id"],
+                name="one_event_per_occurrence",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.event_type} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class DeliveryNotice(models.Model):
+    """The one "your letter was delivered" email to a signer who asked for updates.
+
+    The row is made (unique per signature) before the email is sent, so a retried task
+    never mails anyone twice.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Being sent")
+        SENT = "sent", _("Sent")
+        CAPPED = "capped", _("Not sent: daily limit for the address reached")
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="delivery_notices"
+    )
+    signature = models.OneToOneField(
+        "signatories.Signature", on_delete=models.CASCADE, related_name="delivery_notice"
+    )
+    outcome = models.CharField(max_length=8, choices=Outcome, default=Outcome.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"delivery notice for signature {self.signature_id} ({self.outcome})"

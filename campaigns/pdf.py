@@ -35,6 +35,7 @@ from urllib.request import url2pathname
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -45,7 +46,7 @@ from signatories.models import public_name
 from signatories.regions import US_STATES, region_name
 from signatories.selectors import signatures_public, signatures_public_per_state
 
-from .models import Campaign, LetterVersion
+from .models import Campaign, Legislator, LetterVersion
 from .pdf_merge import TaggedLetter
 from .selectors import letter_version_current
 
@@ -920,6 +921,81 @@ SAMPLE_RECIPIENT = Recipient(
 
 
 def recipient_for_id(identifier: str) -> Recipient:
-    """The recipient `build_pdf --recipient ID` addresses; the legislator directory plugs in
-    here. Until it exists, no identifier is known."""
-    raise LookupError(identifier)
+    """The recipient `build_pdf --recipient ID` addresses: a legislator of the directory, by
+    its number, its Open States person id or its bioguide id (LookupError if none)."""
+    query = Q(source_id=identifier.strip())
+    if identifier.strip().isdigit():
+        query |= Q(pk=int(identifier))
+    legislator = Legislator.objects.filter(query).order_by("-active", "pk").first()
+    if legislator is None:
+        raise LookupError(identifier)
+    return legislator_recipient(legislator)
+
+
+# "State Capitol Room 1210, P.O. Box 94604, Lincoln, NE 68509": the town, state and ZIP code
+# stay together on the last line of the address.
+# Congress writes "511 Hart Senate Office Building Washington DC 20510", without commas.
+_TOWN_LINE = re.compile(
+    r"(?:^|,\s*|\s)((?:[^,]+,\s*[A-Z]{2}|Washington,?\s+D\.?C\.?)\.?\s+\d{5}(?:-\d{4})?)\s*$",
+    re.IGNORECASE,
+)
+
+
+def address_lines(address: str) -> tuple[str, ...]:
+    """An office address, as one string in the directory, split into the lines of an envelope."""
+    lines: list[str] = []
+    for part in re.split(r"[;\n]+", address):
+        part = " ".join(part.split()).strip(" ,")
+        if not part:
+            continue
+        town = _TOWN_LINE.search(part)
+        head, tail = (part[: town.start()], town.group(1)) if town else (part, "")
+        lines += [piece.strip() for piece in head.split(",") if piece.strip()]
+        if tail:
+            lines.append(" ".join(tail.split()))
+    return tuple(lines)
+
+
+def mailing_office(legislator: Legislator) -> dict:
+    """The office a letter is addressed to: the capitol office, else the first with an address."""
+    offices = [o for o in legislator.offices or [] if isinstance(o, dict) and o.get("address")]
+    for office in offices:
+        if office.get("classification") == "capitol":
+            return office
+    return offices[0] if offices else {}
+
+
+def _district_label(district: str) -> str:
+    if district.isdigit():
+        return _("District %(number)s") % {"number": district}
+    return district
+
+
+def legislator_recipient(legislator: Legislator) -> Recipient:
+    """The addressee of a legislator's copy: name, seat, chamber and capitol address."""
+    seat = legislator.title
+    if legislator.district:
+        district = _district_label(legislator.district)
+        seat = f"{seat}, {district}" if seat else district
+    # Congress members are counted with the signers of the state they represent.
+    jurisdiction = (
+        US_STATES.get(legislator.state, legislator.state)
+        if legislator.source == Legislator.Source.CONGRESS
+        else legislator.jurisdiction_name
+    )
+    salutation = ""
+    if legislator.title and legislator.family_name:
+        salutation = _("Dear %(title)s %(name)s:") % {
+            "title": legislator.title,
+            "name": legislator.family_name,
+        }
+    return Recipient(
+        key=f"{legislator.source}:{legislator.source_id}",
+        name=legislator.name,
+        honorific=_("The Honorable"),
+        title=seat,
+        chamber=legislator.body,
+        jurisdiction=jurisdiction,
+        address_lines=address_lines(mailing_office(legislator).get("address", "")),
+        salutation=salutation,
+    )

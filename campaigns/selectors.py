@@ -1,8 +1,16 @@
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 
-from .models import Campaign, CampaignRecipient, Committee, Legislator, LetterVersion
+from .models import (
+    Campaign,
+    CampaignRecipient,
+    Committee,
+    Delivery,
+    DeliveryRun,
+    Legislator,
+    LetterVersion,
+)
 
 
 def campaigns_public() -> QuerySet[Campaign]:
@@ -126,4 +134,88 @@ def recipient_filter_choices(*, jurisdiction: str | None = None) -> RecipientFil
         ]
     return RecipientFilterChoices(
         jurisdictions=jurisdictions, chambers=chambers, parties=parties, committees=committees
+    )
+
+
+# --- Delivery: the lead's report and the public receipt. --------------------------------
+
+# Copies the public receipt lists: those that reached the office as far as anyone knows
+# (an email sent and not returned, or a printed copy the lead posted).
+RECEIPT_STATUSES = ["sent", "delivered", "opened", "complained", "mailed"]
+
+
+def delivery_run_latest(*, campaign: Campaign) -> DeliveryRun | None:
+    """The delivery under way (scheduled or sending), else the most recent one."""
+    runs = DeliveryRun.objects.filter(campaign=campaign).select_related("letter_version")
+    return runs.filter(status__in=DeliveryRun.ACTIVE).first() or runs.first()
+
+
+def delivery_status_counts(*, campaign: Campaign) -> list[tuple[str, str, int]]:
+    """(status, label, count) of the campaign's copies, in the order of the statuses."""
+    counts = dict(
+        Delivery.objects.filter(campaign=campaign)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return [
+        (value, label, counts[value]) for value, label in Delivery.Status.choices if value in counts
+    ]
+
+
+def deliveries_for_lead(*, campaign: Campaign, status: str = "") -> QuerySet[Delivery]:
+    deliveries = Delivery.objects.filter(campaign=campaign).select_related("legislator")
+    if status:
+        deliveries = deliveries.filter(status=status)
+    return deliveries.order_by(
+        "-run_id", "legislator__jurisdiction", "legislator__chamber", "legislator__sort_name", "pk"
+    )
+
+
+@dataclass(frozen=True)
+class Receipt:
+    copies: QuerySet[Delivery]
+    count: int
+    by_email: int
+    by_post: int
+    first_sent_at: object
+    last_sent_at: object
+    versions: list[LetterVersion]
+
+
+def delivery_receipt(*, campaign: Campaign) -> Receipt:
+    """What the public receipt shows: the copies that went out, when, and their sha256."""
+    copies = Delivery.objects.filter(campaign=campaign, status__in=RECEIPT_STATUSES)
+    summary = copies.aggregate(
+        count=Count("pk"),
+        by_post=Count("pk", filter=Q(channel=Delivery.Channel.PRINT)),
+        first=Min("sent_at"),
+        last=Max("sent_at"),
+    )
+    versions = list(
+        LetterVersion.objects.filter(
+            pk__in=DeliveryRun.objects.filter(campaign=campaign, deliveries__in=copies)
+            .exclude(letter_version=None)
+            .values("letter_version_id")
+        ).order_by("number")
+    )
+    return Receipt(
+        copies=copies.select_related("legislator").order_by(
+            "legislator__jurisdiction", "legislator__chamber", "legislator__sort_name", "pk"
+        ),
+        count=summary["count"],
+        by_email=summary["count"] - summary["by_post"],
+        by_post=summary["by_post"],
+        first_sent_at=summary["first"],
+        last_sent_at=summary["last"],
+        versions=versions,
+    )
+
+
+def delivered_copy(*, campaign: Campaign, sha256: str) -> Delivery | None:
+    """A copy on the public receipt, by its PDF's sha256."""
+    return (
+        Delivery.objects.filter(campaign=campaign, pdf_sha256=sha256, status__in=RECEIPT_STATUSES)
+        .select_related("legislator")
+        .first()
     )

@@ -373,3 +373,49 @@ def letter_edit(
             version=version, deadline=reconfirm_deadline, actor=actor
         )
     return version
+
+
+# --- Recipients chosen by a lead: the rules above, written to the audit log. -------------
+
+
+@transaction.atomic
+def recipients_lead_add(*, campaign: Campaign, actor, legislator_ids: Iterable[int]) -> int:
+    """A lead adds legislators one by one; returns how many were new."""
+    ids = sorted(set(legislator_ids))
+    added = recipients_add(campaign=campaign, legislators=ids)
+    audit_record(
+        campaign=campaign,
+        actor=actor,
+        action="recipients.add",
+        after={"legislators": ids[:50], "added": added},
+    )
+    return added
+
+
+@transaction.atomic
+def recipients_lead_add_matching(*, campaign: Campaign, actor, **filters) -> int:
+    """A lead adds every active legislator matching the filters; returns how many were new."""
+    filters = {name: value for name, value in filters.items() if value}
+    added = recipients_add_matching(campaign=campaign, **filters)
+    audit_record(
+        campaign=campaign,
+        actor=actor,
+        action="recipients.add",
+        after={"filters": filters, "added": added},
+    )
+    return added
+
+
+@transaction.atomic
+def recipients_lead_remove(*, campaign: Campaign, actor, legislator_ids: Iterable[int]) -> int:
+    """A lead takes legislators off the recipients; returns how many."""
+    ids = sorted(set(legislator_ids))
+    removed = recipients_remove(campaign=campaign, legislators=ids)
+    audit_record(
+        campaign=campaign,
+        actor=actor,
+        action="recipients.remove",
+        before={"legislators": ids[:50]},
+        after={"removed": removed},
+    )
+    return removed

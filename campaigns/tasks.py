@@ -77,3 +77,30 @@ def reconfirmation_lapsed_send(*, signature_id: int, version_id: int) -> None:
                 "changes_url": reconfirmation.version_changes_url(version=version),
             },
         )
+
+
+# --- Delivery (campaigns/delivery.py): tasks take ids; the services hold the rules. -------
+
+
+@task
+def delivery_run_work(*, run_id: int) -> str:
+    """Snapshot, send and complete a delivery run, one slice at a time."""
+    from . import delivery
+
+    return delivery.delivery_run_work(run_id=run_id)
+
+
+@task
+def delivery_run_watch(*, run_id: int) -> str:
+    """Every lease period until the run is done: queue a worker if the last one died."""
+    from . import delivery
+
+    return delivery.delivery_run_watch(run_id=run_id)
+
+
+@task
+def delivered_notice_send(*, signature_id: int) -> str:
+    """Tell one signer who asked for updates that the letter was delivered (once)."""
+    from . import delivery
+
+    return delivery.delivered_notice_send(signature_id=signature_id)

@@ -359,3 +359,12 @@ RETENTION_DAYS = env_int("RETENTION_DAYS", 90)
 DATA_REQUEST_LINK_HOURS = env_int("DATA_REQUEST_LINK_HOURS", 24)
 # Days a per-address daily email count (a keyed hash, never the address) is kept.
 EMAIL_QUOTA_DAYS = env_int("EMAIL_QUOTA_DAYS", 2)
+
+# Delivery of the letter to its recipients (campaigns/delivery.py). Emails to offices leave
+# at most DELIVERY_RATE_PER_MINUTE a minute (0: as fast as the mailer takes them). One
+# worker at a time sends a run, for DELIVERY_SLICE_SECONDS before it hands over to a fresh
+# task (so other tasks get their turn); its claim lapses DELIVERY_LEASE_SECONDS after its
+# last sign of life, and the next worker then takes over.
+DELIVERY_RATE_PER_MINUTE = env_int("DELIVERY_RATE_PER_MINUTE", 120)
+DELIVERY_SLICE_SECONDS = env_int("DELIVERY_SLICE_SECONDS", 30)
+DELIVERY_LEASE_SECONDS = env_int("DELIVERY_LEASE_SECONDS", 120)

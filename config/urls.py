@@ -21,6 +21,9 @@ urlpatterns = [
 # Signers' pages: English without a prefix, Spanish under /es/ (see config/language.py).
 urlpatterns += i18n_patterns(
     path("privacy/", include("signatories.privacy_urls")),
+    # Email providers' tracking webhooks (anymail; basic auth with ANYMAIL_WEBHOOK_SECRET),
+    # e.g. /anymail/postmark/tracking/: they update each delivery (campaigns/delivery.py).
+    path("anymail/", include("anymail.urls")),
     path("", include("signatories.urls")),
     path("", include("campaigns.urls")),
     prefix_default_language=False,
