@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from signatories.models import BlockedDomain, Signature
@@ -296,3 +297,90 @@ class InvalidateForm(forms.Form):
         ):
             raise ValidationError(_("Choose a domain, an address group or a time window."))
         return data
+
+
+# --- Recipients and delivery ---------------------------------------------------------------
+
+
+class RecipientFilterForm(forms.Form):
+    """Which legislators to add (GET shows how many match; the POST adds them)."""
+
+    jurisdiction = forms.ChoiceField(label=_("Legislature"), required=False)
+    state = forms.ChoiceField(
+        label=_("State represented"),
+        required=False,
+        help_text=_("e.g. the state's members of Congress."),
+    )
+    chamber = forms.ChoiceField(label=_("Chamber"), required=False)
+    district = forms.CharField(label=_("District"), required=False, max_length=80)
+    committee = forms.TypedChoiceField(
+        label=_("Committee"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_("Choose a legislature first, then show the matches."),
+    )
+    party = forms.ChoiceField(label=_("Party"), required=False)
+
+    def __init__(self, *args, choices, states, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["jurisdiction"].choices = [("", _("Any")), *choices.jurisdictions]
+        self.fields["state"].choices = [("", _("Any")), *states]
+        self.fields["chamber"].choices = [("", _("Any")), *choices.chambers]
+        self.fields["committee"].choices = [("", _("Any")), *choices.committees]
+        self.fields["party"].choices = [("", _("Any")), *((p, p) for p in choices.parties)]
+
+    def filters(self) -> dict:
+        """The filters given, or {} when none is (or the form is not valid)."""
+        if not self.is_bound or not self.is_valid():
+            return {}
+        return {name: value for name, value in self.cleaned_data.items() if value}
+
+
+class RecipientSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Find a legislator by name"), required=False, max_length=100, strip=True
+    )
+
+
+class RecipientIdsForm(forms.Form):
+    action = forms.ChoiceField(choices=[("add", _("Add")), ("remove", _("Remove"))])
+    ids = IdsField(required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("ids"):
+            raise ValidationError(_("Check at least one legislator."))
+        return data
+
+
+class DeliverySendForm(forms.Form):
+    WHEN = [("now", _("Send now")), ("at", _("Send at a later time"))]
+    when = forms.ChoiceField(label=_("When"), choices=WHEN, initial="now", widget=forms.RadioSelect)
+    send_at = forms.DateTimeField(
+        label=_("Date and time"),
+        required=False,
+        widget=_datetime_input(),
+        help_text=_("In the site's time zone. Sign-on closes when sending starts."),
+    )
+    expected_count = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("expected_count") is None:
+            raise ValidationError(_("The page was out of date: check the count and confirm again."))
+        if data.get("when") == "at":
+            send_at = data.get("send_at")
+            if send_at is None:
+                self.add_error("send_at", _("Choose the date and time to send at."))
+            elif send_at <= timezone.now():
+                self.add_error("send_at", _("Choose a time in the future."))
+        else:
+            data["send_at"] = None
+        return data
+
+
+class DeliveryResolveForm(forms.Form):
+    ACTIONS = [("mark_sent", _("It arrived: mark as sent")), ("resend", _("Send it again"))]
+    action = forms.ChoiceField(choices=ACTIONS)
+    email = forms.EmailField(label=_("Email address"), required=False)

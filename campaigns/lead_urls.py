@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import delivery_views
 from . import lead_views as views
 
 app_name = "lead"
@@ -31,4 +32,19 @@ urlpatterns = [
     path("<slug:slug>/blocklist/", views.blocklist, name="blocklist"),
     path("<slug:slug>/audit/", views.audit_log, name="audit"),
     path("<slug:slug>/export.csv", views.export_csv, name="export"),
+    path("<slug:slug>/recipients/", delivery_views.recipients, name="recipients"),
+    path("<slug:slug>/delivery/", delivery_views.delivery, name="delivery"),
+    path("<slug:slug>/delivery/send/", delivery_views.delivery_send, name="delivery-send"),
+    path("<slug:slug>/delivery/cancel/", delivery_views.delivery_cancel, name="delivery-cancel"),
+    path("<slug:slug>/delivery/resume/", delivery_views.delivery_resume, name="delivery-resume"),
+    path("<slug:slug>/delivery/mailed/", delivery_views.delivery_mailed, name="delivery-mailed"),
+    path("<slug:slug>/delivery/bundle.zip", delivery_views.delivery_bundle, name="delivery-bundle"),
+    path(
+        "<slug:slug>/delivery/<int:pk>/", delivery_views.delivery_resolve, name="delivery-resolve"
+    ),
+    path(
+        "<slug:slug>/delivery/<int:pk>/letter.pdf",
+        delivery_views.delivery_pdf,
+        name="delivery-pdf",
+    ),
 ]

@@ -2,7 +2,8 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 
 from signatories.forms import SignOnForm
@@ -14,11 +15,19 @@ from signatories.selectors import (
     signature_count_public,
 )
 
+from .delivery import snapshot_path
 from .diff import letter_diff, letter_diff_stats
 from .models import Campaign
 from .pdf import SAMPLE_RECIPIENT, pdf_build
 from .permissions import campaign_for_lead
-from .selectors import campaigns_public, letter_version_current
+from .selectors import (
+    campaigns_public,
+    delivered_copy,
+    delivery_receipt,
+    letter_version_current,
+)
+
+RECEIPT_PAGE_SIZE = 500
 
 
 def home(request):
@@ -119,3 +128,32 @@ def letter_pdf_preview(request, slug):
     )
     response["Cache-Control"] = "private, no-cache"
     return response
+
+
+def delivery_receipt_page(request, slug):
+    """When the letter went out, to how many offices, and the sha256 of each copy's PDF.
+
+    Office names are public officials'; nothing about signers is on this page.
+    """
+    campaign = get_object_or_404(Campaign.objects.exclude(status=Campaign.Status.DRAFT), slug=slug)
+    receipt = delivery_receipt(campaign=campaign)
+    page = Paginator(receipt.copies, RECEIPT_PAGE_SIZE).get_page(request.GET.get("page"))
+    response = render(
+        request,
+        "campaigns/receipt.html",
+        {"campaign": campaign, "receipt": receipt, "page": page},
+    )
+    return cache_publicly(request, response)
+
+
+def delivered_pdf(request, slug, sha256):
+    """A delivered copy, by the sha256 the receipt lists, so anyone can check it."""
+    campaign = get_object_or_404(Campaign.objects.exclude(status=Campaign.Status.DRAFT), slug=slug)
+    copy = delivered_copy(campaign=campaign, sha256=sha256)
+    path = snapshot_path(copy) if copy else None
+    if path is None:
+        raise Http404
+    response = FileResponse(
+        path.open("rb"), content_type="application/pdf", filename=f"{campaign.slug}-{sha256}.pdf"
+    )
+    return cache_publicly(request, response)

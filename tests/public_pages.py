@@ -7,12 +7,9 @@ page and records its requests).
 The URL patterns are read from the URLconf, so a new public page cannot be forgotten: every
 pattern outside the private areas must be listed in PUBLIC_URLS (how to build its URLs
 from the world) or in NOT_PUBLIC (why anonymous visitors cannot read it, and a URL to
-check that). To add the public PDFs and the delivery receipt when they land:
-
-    PUBLIC_URLS["campaigns:letter-pdf"] = lambda w: [f"/c/{c.slug}/letter.pdf" for c in w.delivered]
-    PUBLIC_URLS["campaigns:receipt"] = lambda w: [f"/c/{c.slug}/receipt/" for c in w.delivered]
-
-(with the real names and paths); PDF bodies are read as text with pypdf by `response_text`.
+check that). The delivered campaign's letter is sent (to an office by email, one by post),
+so its delivery receipt lists copies and each copy's public PDF is fetched too; PDF bodies
+are read as text with pypdf by `response_text`.
 """
 
 import html
@@ -38,6 +35,7 @@ PRIVATE_AREAS = {
     "admin/": "the Django admin: staff accounts with two-factor",
     "accounts/": "allauth's sign-in pages for campaign leads: forms, no signer data",
     "lead/": "the lead area: a role on the campaign is needed",
+    "anymail/": "email providers' tracking webhooks: POST only, with the basic-auth secret",
 }
 
 # Distinctive contact data, seeded where a signer can type it. None of it may be public.
@@ -213,6 +211,7 @@ def make_world() -> World:
         public_descriptor="A person with lived experience",
         city=HIDDEN_CITY,
     )
+    _deliver(delivered)
     archived = make_campaign(title="Archived letter", status=Campaign.Status.DELIVERED)
     _signature(archived, EMAILS[9])
     archived = campaign_archive(campaign=archived, actor=None)
@@ -251,6 +250,38 @@ def make_world() -> World:
         pending=pending,
         tokens=tokens,
     )
+
+
+def _deliver(campaign: Campaign) -> None:
+    """Send the campaign's letter (built and "sent" inline) to an office by email and to one
+    by post, so that its receipt lists copies and their PDFs can be fetched."""
+    from campaigns.delivery import delivery_run_create, delivery_run_work
+    from campaigns.models import CampaignRecipient, Delivery
+    from tests.factories import make_legislator
+
+    Campaign.objects.filter(pk=campaign.pk).update(reply_to_email="team@coalition.example")
+    campaign.refresh_from_db()
+    for name, email in (
+        ("Receipt Office Email", "office@leg.example"),
+        ("Receipt Office Post", ""),
+    ):
+        legislator = make_legislator(name=name, email=email)
+        CampaignRecipient.objects.create(campaign=campaign, legislator=legislator)
+    run = delivery_run_create(campaign=campaign, actor=None)
+    delivery_run_work(run_id=run.pk)
+    Delivery.objects.filter(run=run, channel=Delivery.Channel.PRINT).update(
+        status=Delivery.Status.MAILED, sent_at=timezone.now()
+    )
+
+
+def _delivered_pdfs(world: World) -> list[str]:
+    from campaigns.selectors import delivery_receipt
+
+    return [
+        reverse("campaigns:receipt-pdf", kwargs={"slug": c.slug, "sha256": copy.pdf_sha256})
+        for c in world.campaigns
+        for copy in delivery_receipt(campaign=c).copies
+    ]
 
 
 def _each_campaign(name: str, **extra) -> Callable[[World], list[str]]:
@@ -314,6 +345,8 @@ PUBLIC_URLS: dict[str, Callable[[World], list[str]]] = {
     "language:switch": lambda w: [
         reverse("language:switch", kwargs={"code": "es"}) + f"?next={w.open.get_absolute_url()}"
     ],
+    "campaigns:receipt": _each_campaign("campaigns:receipt"),
+    "campaigns:receipt-pdf": _delivered_pdfs,
 }
 
 # Patterns outside the private areas that anonymous visitors still cannot read: the

@@ -34,9 +34,10 @@ from tests.public_pages import (
 
 
 @pytest.fixture
-def world(settings):
+def world(settings, tmp_path):
     # A small page size, so that the list's later pages are fetched too.
     settings.SIGNER_LIST_PAGE_SIZE = 3
+    settings.MEDIA_ROOT = tmp_path / "media"  # the delivered letter's PDFs
     return make_world()
 
 

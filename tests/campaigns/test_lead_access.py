@@ -5,15 +5,19 @@ Anonymous visitors are sent to sign in; a lead without the needed role on the ca
 action, a redirect. No contact field of a signer ever reaches a viewer.
 """
 
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from django.conf import settings
 from django.urls import URLPattern, reverse
+from django.utils import timezone
 
 from campaigns import lead_urls
-from campaigns.models import CampaignInvitation
+from campaigns.models import CampaignInvitation, CampaignRecipient, Delivery, DeliveryRun
 from campaigns.roles import invitation_create
 from signatories.models import BlockedDomain
+from tests.factories import make_legislator
 from tests.lead import CONTACT_MARKERS, make_contact_signature, make_lead_world
 
 ROLES = ["anonymous", "outsider", "viewer", "editor", "owner"]
@@ -35,13 +39,47 @@ def _setup():
     )
     blocked = BlockedDomain.objects.create(campaign=world.campaign, domain="spam.example")
     viewer_role = world.campaign.roles.get(user=world.viewer)
+    legislator, delivery = _delivery_setup(world.campaign)
     return world, {
         "first": first,
         "second": second,
         "invitation": invitation,
         "blocked": blocked,
         "viewer_role": viewer_role,
+        "legislator": legislator,
+        "delivery": delivery,
     }
+
+
+def _delivery_setup(campaign):
+    """A chosen legislator and a delivery under way with one unconfirmed copy."""
+    legislator = make_legislator()
+    CampaignRecipient.objects.create(campaign=campaign, legislator=legislator)
+    run = DeliveryRun.objects.create(
+        campaign=campaign,
+        status=DeliveryRun.Status.RUNNING,
+        scheduled_for=timezone.now(),
+        letter_date=timezone.localdate(),
+    )
+    path = Path(settings.MEDIA_ROOT) / "deliveries" / "test.pdf"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"%PDF-1.7 test")
+    delivery = Delivery.objects.create(
+        run=run,
+        campaign=campaign,
+        legislator=legislator,
+        channel=Delivery.Channel.EMAIL,
+        status=Delivery.Status.UNCONFIRMED,
+        to_email=legislator.email,
+        pdf_name="deliveries/test.pdf",
+        pdf_sha256="0" * 64,
+    )
+    return legislator, delivery
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
 
 
 # (url name, method, ability, extra url kwargs, query, POST data, status when allowed)
@@ -94,6 +132,17 @@ CASES = [
     ("invitation-cancel", "post", "own", {"pk": "invitation"}, "", {}, 302),
     ("archive", "post", "own", {}, "", {}, 302),
     ("anonymize", "post", "own", {}, "", {}, 302),
+    ("recipients", "get", "view", {}, "jurisdiction=wa", None, 200),
+    ("recipients", "post", "edit", {}, "", {"action": "add", "ids": ["legislator"]}, 302),
+    ("delivery", "get", "view", {}, "", None, 200),
+    ("delivery-send", "get", "edit", {}, "", None, 200),
+    ("delivery-send", "post", "edit", {}, "", {"when": "now", "expected_count": "1"}, 302),
+    ("delivery-cancel", "post", "edit", {}, "", {}, 302),
+    ("delivery-resume", "post", "edit", {}, "", {}, 302),
+    ("delivery-mailed", "post", "edit", {}, "", {}, 302),
+    ("delivery-bundle", "get", "view", {}, "", None, 200),
+    ("delivery-resolve", "post", "edit", {"pk": "delivery"}, "", {"action": "mark_sent"}, 302),
+    ("delivery-pdf", "get", "view", {"pk": "delivery"}, "", None, 200),
 ]
 
 
@@ -123,7 +172,8 @@ def _request(client, world, objects, case, role):
 
 def _content(response) -> str:
     if response.streaming:
-        return b"".join(response.streaming_content).decode()
+        # Files (a ZIP, a PDF) too: read as text, the markers would show all the same.
+        return b"".join(response.streaming_content).decode(errors="replace")
     return response.content.decode()
 
 
