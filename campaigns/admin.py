@@ -8,6 +8,8 @@ from .models import (
     CampaignRole,
     Committee,
     CommitteeMembership,
+    Delivery,
+    DeliveryRun,
     Legislator,
     LetterVersion,
     PartnerLink,
@@ -144,3 +146,20 @@ class CampaignInvitationAdmin(admin.ModelAdmin):
     list_filter = ["role", "campaign"]
     search_fields = ["email"]
     readonly_fields = ["token_hash"]
+
+
+@admin.register(DeliveryRun)
+class DeliveryRunAdmin(ImportedAdmin):
+    """Deliveries change only through the lead area and the workers (campaigns/delivery.py)."""
+
+    list_display = ["pk", "campaign", "status", "scheduled_for", "started_at", "completed_at"]
+    list_filter = ["status", "campaign"]
+    list_select_related = ["campaign"]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ImportedAdmin):
+    list_display = ["legislator", "campaign", "channel", "status", "attempts", "sent_at"]
+    list_filter = ["status", "channel", "campaign"]
+    search_fields = ["legislator__name", "to_email", "message_id", "pdf_sha256"]
+    list_select_related = ["legislator", "campaign"]

@@ -8,6 +8,7 @@ class CampaignsConfig(AppConfig):
     def ready(self):
         from anymail.signals import tracking
 
+        from . import checks  # noqa: F401  (registers the system checks)
         from .delivery import tracking_received
 
         # Email providers' tracking webhooks (anymail's views under /anymail/) update each

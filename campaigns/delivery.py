@@ -350,6 +350,8 @@ class _Worker:
     def run_slice(self) -> datetime | None:
         """Do what is due; returns when to continue, or None when the run needs nothing."""
         self.start()
+        if self.run.status == RunStatus.CANCELLED:
+            return None
         self.snapshot()
         next_at = self.send()
         if next_at is not None:
@@ -366,6 +368,11 @@ class _Worker:
                 return
             campaign = Campaign.objects.select_for_update().get(pk=run.campaign_id)
             before = campaign.status
+            if campaign.status not in SENDABLE_CAMPAIGN_STATUSES:
+                # Archived (or made a draft again) while the delivery waited: nothing goes.
+                self._cancel(run, campaign)
+                self.run = run
+                return
             if campaign.status == Campaign.Status.OPEN:
                 # Every copy carries the list as it is now: sign-on ends with the sending.
                 campaign.status = Campaign.Status.CLOSED
@@ -387,6 +394,22 @@ class _Worker:
                 },
             )
             self.run = run
+
+    def _cancel(self, run: DeliveryRun, campaign: Campaign) -> None:
+        now = timezone.now()
+        run.status = RunStatus.CANCELLED
+        run.cancelled_at = now
+        run.save(update_fields=["status", "cancelled_at"])
+        Delivery.objects.filter(run=run, status__in=[Status.PENDING, Status.READY]).update(
+            status=Status.CANCELLED, status_changed_at=now
+        )
+        audit_record(
+            campaign=campaign,
+            actor=None,
+            action="delivery.cancel",
+            target=run,
+            after={"status": run.status, "campaign_status": campaign.status},
+        )
 
     def snapshot(self) -> None:
         """Build and store the PDF of every copy that has none yet, in one batch."""
@@ -494,25 +517,11 @@ class _Worker:
         return True
 
     def queue_notices(self) -> int:
-        """One task per signer who asked for updates (each sends at most one email)."""
-        from signatories.selectors import signatures_public
-
-        from . import tasks
-
         if DeliveryRun.objects.filter(pk=self.run.pk, notices_queued_at__isnull=False).exists():
             return 0
-        ids = list(
-            signatures_public(campaign=self.run.campaign)
-            .filter(consent_updates=True, delivery_notice__isnull=True)
-            .exclude(email="")
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        for pk in ids:
-            self.renew()
-            tasks.delivered_notice_send.enqueue(signature_id=pk)
+        count = delivered_notices_queue(campaign=self.run.campaign, renew=self.renew)
         DeliveryRun.objects.filter(pk=self.run.pk).update(notices_queued_at=timezone.now())
-        return len(ids)
+        return count
 
 
 def delivery_run_work(*, run_id: int) -> str:
@@ -891,6 +900,10 @@ def print_bundle_mark_mailed(*, campaign: Campaign, actor) -> int:
         action="delivery.mailed",
         after={"copies": count},
     )
+    campaign_id = campaign.pk
+    transaction.on_commit(
+        lambda: delivered_notices_queue(campaign=Campaign.objects.get(pk=campaign_id))
+    )
     return count
 
 
@@ -996,6 +1009,30 @@ def tracking_received(sender, event, esp_name, **kwargs) -> str:
 
 
 # --- signers ------------------------------------------------------------------------------
+
+
+def delivered_notices_queue(*, campaign: Campaign, renew=None) -> int:
+    """One task per signer who asked for updates and was not told yet (each task sends at
+    most one email); nothing until a copy has gone out (a campaign whose copies all go by
+    post waits for the lead to mark them mailed)."""
+    from signatories.selectors import signatures_public
+
+    from . import tasks
+
+    if not Delivery.objects.filter(campaign=campaign, status__in=RECEIPT_STATUSES).exists():
+        return 0
+    ids = list(
+        signatures_public(campaign=campaign)
+        .filter(consent_updates=True, delivery_notice__isnull=True)
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for pk in ids:
+        if renew is not None:
+            renew()
+        tasks.delivered_notice_send.enqueue(signature_id=pk)
+    return len(ids)
 
 
 def delivered_notice_send(*, signature_id: int) -> str:

@@ -226,6 +226,18 @@ class Legislator(models.Model):
         return bool(self.email)
 
     @property
+    def seat(self) -> str:
+        """The seat as a cover letter names it: "Senator, District 3", "Delegate, At-Large"."""
+        if not self.district:
+            return self.title
+        district = (
+            _("District %(number)s") % {"number": self.district}
+            if self.district.isdigit()
+            else self.district
+        )
+        return f"{self.title}, {district}" if self.title else str(district)
+
+    @property
     def needs_mail(self) -> bool:
         """No email address: the letter goes by post or through a contact form."""
         return not self.email

@@ -965,18 +965,8 @@ def mailing_office(legislator: Legislator) -> dict:
     return offices[0] if offices else {}
 
 
-def _district_label(district: str) -> str:
-    if district.isdigit():
-        return _("District %(number)s") % {"number": district}
-    return district
-
-
 def legislator_recipient(legislator: Legislator) -> Recipient:
     """The addressee of a legislator's copy: name, seat, chamber and capitol address."""
-    seat = legislator.title
-    if legislator.district:
-        district = _district_label(legislator.district)
-        seat = f"{seat}, {district}" if seat else district
     # Congress members are counted with the signers of the state they represent.
     jurisdiction = (
         US_STATES.get(legislator.state, legislator.state)
@@ -993,7 +983,7 @@ def legislator_recipient(legislator: Legislator) -> Recipient:
         key=f"{legislator.source}:{legislator.source_id}",
         name=legislator.name,
         honorific=_("The Honorable"),
-        title=seat,
+        title=legislator.seat,
         chamber=legislator.body,
         jurisdiction=jurisdiction,
         address_lines=address_lines(mailing_office(legislator).get("address", "")),

@@ -658,3 +658,32 @@ def test_build_pdf_addresses_a_legislator_of_the_directory(tmp_path):
         stdout=stdout,
     )
     assert f"The Honorable {legislator.name}" in pdf_text(out.read_bytes())
+
+
+def test_a_campaign_whose_copies_all_go_by_post_tells_signers_once_they_are_mailed(
+    send, mailoutbox, django_capture_on_commit_callbacks
+):
+    world = make_send_world(emails=0, posts=2)
+    make_signature(campaign=world.campaign, email="wants@org.example", consent_updates=True)
+    send(world.campaign)
+    assert Campaign.objects.get(pk=world.campaign.pk).status == Campaign.Status.DELIVERED
+    assert mailoutbox == []  # nothing has reached an office yet
+    with django_capture_on_commit_callbacks(execute=True):
+        print_bundle_mark_mailed(campaign=world.campaign, actor=None)
+    assert [m.to for m in mailoutbox] == [["wants@org.example"]]
+    assert "to 2 offices." in mailoutbox[0].body
+
+
+def test_a_scheduled_send_for_a_campaign_archived_meanwhile_sends_nothing(settings, mailoutbox):
+    settings.TASKS = DUMMY_TASKS
+    world = make_send_world()
+    run = delivery_run_create(
+        campaign=world.campaign, actor=None, send_at=timezone.now() + timedelta(minutes=5)
+    )
+    Campaign.objects.filter(pk=world.campaign.pk).update(status=Campaign.Status.ARCHIVED)
+    DeliveryRun.objects.filter(pk=run.pk).update(scheduled_for=timezone.now())
+    delivery_run_work(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == DeliveryRun.Status.CANCELLED
+    assert set(run.deliveries.values_list("status", flat=True)) == {Status.CANCELLED}
+    assert mailoutbox == []

@@ -334,7 +334,8 @@ def test_the_receipt_shows_when_to_how_many_and_each_pdfs_sha256(
     assert "public" in response["Cache-Control"]
     page = _text(response)
     assert "The letter went to 2 offices." in page
-    assert "1 copy by email and 1 by post or contact form." in page
+    assert "1 copy by email." in page
+    assert "1 copy by post or through the office's contact form." in page
     assert timezone.localdate().strftime("%Y") in page
     version = world.campaign.versions.get()
     assert version.sha256 in page

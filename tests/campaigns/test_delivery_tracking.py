@@ -244,3 +244,13 @@ def test_a_resent_copy_ignores_events_about_the_old_message(client, sent_copy, s
     assert sent_copy.message_id == ""
     post(client, delivery_event(at="2026-11-25T13:00:00Z"))  # about the bounced message
     assert status_of(sent_copy) == Status.READY
+
+
+def test_check_deploy_warns_about_an_unprotected_webhook(settings):
+    from campaigns.checks import tracking_webhook_secret
+
+    settings.MAILER = "anymail"
+    settings.ANYMAIL = {}
+    assert [w.id for w in tracking_webhook_secret(None)] == ["campaigns.W001"]
+    settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET}
+    assert tracking_webhook_secret(None) == []
