@@ -311,7 +311,7 @@ def _lease_take(run_id: int, owner: str) -> bool:
     stale = Delivery.objects.filter(run_id=run_id, status=Status.SENDING).update(
         status=Status.UNCONFIRMED,
         status_changed_at=now,
-        error="The worker stopped while sending this copy.",
+        error="",
     )
     if stale:
         logger.warning("Delivery run %s: %d copies left sending are unconfirmed", run_id, stale)
@@ -442,7 +442,7 @@ class _Worker:
                 Delivery.objects.filter(pk=pending[done].pk, status=Status.PENDING).update(
                     status=Status.FAILED,
                     status_changed_at=now,
-                    error=f"The PDF could not be built: {error}"[:300],
+                    error=str(error)[:300],
                 )
                 done += 1
             pending = pending[done:]
@@ -771,17 +771,17 @@ def delivery_send(*, delivery_id: int) -> str:
     try:
         message.send()
     except REFUSED + _anymail_errors() as error:
-        _finish(delivery_id, Status.REJECTED, error=f"Refused: {error}"[:300])
+        _finish(delivery_id, Status.REJECTED, error=str(error)[:300])
         return "rejected"
     except UNREACHABLE as error:
         logger.warning("Delivery %s: mail server unavailable (%s)", delivery_id, error)
         if delivery.attempts >= MAX_ATTEMPTS:
-            _finish(delivery_id, Status.FAILED, error=f"Mail server unavailable: {error}"[:300])
+            _finish(delivery_id, Status.FAILED, error=str(error)[:300])
             return "failed"
-        _finish(delivery_id, Status.READY, error=f"Will retry: {error}"[:300])
+        _finish(delivery_id, Status.READY, error=str(error)[:300])
         return "retry"
     except NOT_ACCEPTED as error:
-        _finish(delivery_id, Status.FAILED, error=f"Not accepted: {error}"[:300])
+        _finish(delivery_id, Status.FAILED, error=str(error)[:300])
         return "failed"
     except Exception as error:
         # It may or may not have left (a timeout after the data, a dropped connection, an

@@ -247,7 +247,11 @@ def delivery(request, campaign, role):
             unconfirmed=Delivery.objects.filter(
                 campaign=campaign, status=Delivery.Status.UNCONFIRMED
             ).select_related("legislator"),
-            resendable=RESENDABLE,
+            returned=Delivery.objects.filter(
+                campaign=campaign,
+                channel=Delivery.Channel.EMAIL,
+                status__in=[s for s in RESENDABLE if s != Delivery.Status.UNCONFIRMED],
+            ).select_related("legislator"),
             bundle_count=print_bundle_deliveries(campaign=campaign).count(),
             waiting_for_post=Delivery.objects.filter(
                 campaign=campaign, channel=Delivery.Channel.PRINT, status=Delivery.Status.READY

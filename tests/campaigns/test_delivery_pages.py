@@ -263,7 +263,8 @@ def test_the_report_counts_by_status_and_resolves_unconfirmed_copies(
         assert f'<dt>{label}</dt><dd><a href="?status=' in page
         assert f">{count}</a></dd>" in page
     assert "Unconfirmed copies" in page and "It arrived: mark as sent" in page
-    assert "550 no such user" in page and "Fix the address and send again" in page
+    assert "550 no such user" in page and "Copies that did not arrive" in page
+    assert f'value="{second.legislator.email}"' in page
     assert "Download the print-and-mail bundle" in page
     filtered = _text(client.get(_url("delivery", world.campaign), {"status": "bounced"}))
     assert second.legislator.name in filtered and third.legislator.name not in filtered

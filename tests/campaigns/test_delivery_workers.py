@@ -238,7 +238,7 @@ def _kill_and_resume(*, backend, settings, smtp, tmp_path, after_kill=None):
     time.sleep(0.2)  # a message still in the SMTP server's hands
 
     received = Counter(rcpt for rcpt, _message_id in inbox.messages)
-    message_ids = {rcpt: message_id for rcpt, message_id in inbox.messages}
+    message_ids = dict(inbox.messages)
     copies = list(Delivery.objects.filter(run=run).select_related("legislator"))
     statuses = Counter(copy.status for copy in copies)
     assert set(statuses) <= {Status.SENT, Status.UNCONFIRMED}, statuses

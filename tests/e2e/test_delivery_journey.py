@@ -148,6 +148,7 @@ def test_a_lead_chooses_recipients_sends_the_letter_and_reads_the_report(
     assert run.status == DeliveryRun.Status.COMPLETED
     assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.DELIVERED
     emailed = Delivery.objects.filter(channel="email")
-    assert sorted(m.to[0] for m in mail.outbox) == sorted(emailed.values_list("to_email", flat=True))
+    addresses = sorted(emailed.values_list("to_email", flat=True))
+    assert sorted(m.to[0] for m in mail.outbox) == addresses
     assert set(fingerprints) == set(Delivery.objects.values_list("pdf_sha256", flat=True))
     assert set(listed) == set(emailed.values_list("pdf_sha256", flat=True))
