@@ -43,7 +43,7 @@ from django.core.mail import EmailMultiAlternatives, make_msgid
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -660,19 +660,22 @@ def delivery_message(delivery: Delivery) -> EmailMultiAlternatives:
     content = path.read_bytes()
     if hashlib.sha256(content).hexdigest() != delivery.pdf_sha256:
         raise ValueError(f"snapshot of delivery {delivery.pk} does not match its sha256")
-    recipient = legislator_recipient(legislator)
-    subject, text, html = email_render(
-        template="letter_delivery",
-        language=settings.LANGUAGE_CODE,
-        context={
-            "campaign": campaign,
-            "version": delivery.run.letter_version,
-            "salutation": recipient.salutation or _("Dear %(name)s:") % {"name": legislator.name},
-            "recipient": recipient,
-            "sha256": delivery.pdf_sha256,
-            "receipt_url": receipt_url(campaign),
-        },
-    )
+    # In the language the PDF is written in, whatever language the worker last used.
+    with translation.override(settings.LANGUAGE_CODE):
+        recipient = legislator_recipient(legislator)
+        salutation = recipient.salutation or _("Dear %(name)s:") % {"name": legislator.name}
+        subject, text, html = email_render(
+            template="letter_delivery",
+            language=settings.LANGUAGE_CODE,
+            context={
+                "campaign": campaign,
+                "version": delivery.run.letter_version,
+                "salutation": salutation,
+                "recipient": recipient,
+                "sha256": delivery.pdf_sha256,
+                "receipt_url": receipt_url(campaign),
+            },
+        )
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
@@ -1056,19 +1059,21 @@ def delivered_notice_send(*, signature_id: int) -> str:
         return "capped"
     copies = Delivery.objects.filter(campaign=campaign, status__in=RECEIPT_STATUSES)
     first = copies.exclude(sent_at=None).order_by("sent_at").values_list("sent_at", flat=True)
-    email_send(
-        template="letter_delivered",
-        to=signature.email,
-        language=signature.language,
-        reply_to=[campaign.reply_to_email] if campaign.reply_to_email else None,
-        context={
-            "campaign": campaign,
-            "public_name": signature.public_name,
-            "offices": copies.count(),
-            "sent_at": first.first(),
-            "receipt_url": receipt_url(campaign),
-        },
-    )
+    # In the signer's language, the receipt's link too (/es/c/<slug>/receipt/).
+    with translation.override(signature.language):
+        email_send(
+            template="letter_delivered",
+            to=signature.email,
+            language=signature.language,
+            reply_to=[campaign.reply_to_email] if campaign.reply_to_email else None,
+            context={
+                "campaign": campaign,
+                "public_name": signature.public_name,
+                "offices": copies.count(),
+                "sent_at": first.first(),
+                "receipt_url": receipt_url(campaign),
+            },
+        )
     notice.outcome = DeliveryNotice.Outcome.SENT
     notice.save(update_fields=["outcome"])
     return "sent"

@@ -579,6 +579,7 @@ def test_signers_who_asked_for_updates_get_one_delivered_email(send, mailoutbox)
     assert "to 1 office." in to_signers[0].body
     with translation.override("es"):  # in the signer's language
         assert date_format(timezone.localdate(), "DATE_FORMAT") in to_signers[0].body
+    assert f"/es/c/{world.campaign.slug}/receipt/" in to_signers[0].body
     assert DeliveryNotice.objects.get().signature == wants
     # Completing again (a retry, a resent copy) mails nobody again.
     DeliveryRun.objects.filter(pk=run.pk).update(notices_queued_at=None)
