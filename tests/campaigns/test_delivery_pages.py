@@ -382,3 +382,29 @@ def test_the_receipt_takes_the_same_number_of_queries_for_more_offices(
             client.get(reverse("campaigns:receipt", kwargs={"slug": world.campaign.slug}))
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+ODD = ["", "x" * 5000, "\x00", "<script>", "١٢٣", "🙂", "-1", "9" * 30, "wa\n", "' OR 1=1"]
+
+
+@pytest.mark.parametrize("value", ODD)
+def test_odd_input_on_the_delivery_pages_is_never_a_server_error(client, value):
+    world = make_send_world()
+    client.force_login(_lead(world.campaign))
+    recipients = _url("recipients", world.campaign)
+    for name in ("jurisdiction", "state", "chamber", "district", "committee", "party", "q", "page"):
+        assert client.get(recipients, {name: value}).status_code == 200
+        response = client.post(
+            f"{recipients}?{name}=zz-none", {"action": value or "add-matching", "ids": [value]}
+        )
+        assert response.status_code == 302
+    send = _url("delivery-send", world.campaign)
+    data = {"when": value, "send_at": value, "expected_count": value}
+    assert client.post(send, data).status_code == 200
+    report = _url("delivery", world.campaign)
+    assert client.get(report, {"status": value, "page": value}).status_code == 200
+    assert client.post(
+        _url("delivery-resolve", world.campaign, pk=1), {"action": value}
+    ).status_code in (302, 404)
+    assert CampaignRecipient.objects.count() == 3
+    assert not DeliveryRun.objects.exists()
