@@ -61,7 +61,7 @@ def _recipients_url(campaign, query: str = "") -> str:
 
 
 def _filter_form(request):
-    jurisdiction = request.GET.get("jurisdiction", "")[:8] or None
+    jurisdiction = request.GET.get("jurisdiction", "")[:8].lower() or None
     states = (
         Legislator.objects.filter(active=True)
         .exclude(state="")

@@ -108,8 +108,12 @@ def recipient_filter_choices(*, jurisdiction: str | None = None) -> RecipientFil
     jurisdictions = list(
         active.values_list("jurisdiction", "jurisdiction_name").distinct().order_by("jurisdiction")
     )
+    # Only a jurisdiction we hold narrows the lists: anything else in the query string is
+    # ignored (and never reaches the database, which refuses NUL bytes on PostgreSQL).
+    if jurisdiction not in {code for code, _name in jurisdictions}:
+        jurisdiction = None
     if jurisdiction:
-        active = active.filter(jurisdiction=jurisdiction.lower())
+        active = active.filter(jurisdiction=jurisdiction)
     present = set(active.values_list("chamber", flat=True).distinct())
     chambers = [(value, label) for value, label in Legislator.Chamber.choices if value in present]
     parties = sorted(
