@@ -39,10 +39,6 @@ NOT_FOR_SIGNERS = (
     "templates/emails/example/",
     # The letter's email to legislators' offices: in the letter's language, like the PDF.
     "templates/emails/letter_delivery/",
-    # Signer-facing, added with delivery; waiting for their Spanish (only the i18n engineer
-    # edits the catalogue this round): remove these two once translated.
-    "templates/campaigns/receipt.html",
-    "templates/emails/letter_delivered/",
 )
 SIGNER_CODE = ["signatories/*.py", "campaigns/reconfirmation.py"]
 LEAD_CODE = {"signatories/moderation.py", "signatories/admin.py"}
