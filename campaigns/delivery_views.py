@@ -5,6 +5,7 @@ view goes through `permissions.lead_view`, and every change is in the audit log.
 
 import tempfile
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -53,6 +54,12 @@ from .services import recipients_lead_add, recipients_lead_add_matching, recipie
 PAGE_SIZE = 100
 SEARCH_LIMIT = 30
 FILTER_FIELDS = ("jurisdiction", "state", "chamber", "district", "committee", "party")
+
+
+def _without_page(query) -> str:
+    query = query.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 def _recipients_url(campaign, query: str = "") -> str:
@@ -151,6 +158,7 @@ def recipients(request, campaign, role):
             search_limit=SEARCH_LIMIT,
             page=page,
             query=query,
+            page_query=_without_page(request.GET),
             plan=delivery_plan(campaign=campaign),
             run=delivery_run_latest(campaign=campaign),
         ),
@@ -243,6 +251,7 @@ def delivery(request, campaign, role):
             run=run,
             counts=delivery_status_counts(campaign=campaign),
             status=status,
+            status_query=urlencode({"status": status}) if status else "",
             page=page,
             unconfirmed=Delivery.objects.filter(
                 campaign=campaign, status=Delivery.Status.UNCONFIRMED

@@ -146,6 +146,15 @@ def test_one_by_one_search_and_remove(client, directory):
     assert not CampaignRecipient.objects.exists()
 
 
+def test_paging_through_the_recipients_keeps_the_filter_and_the_search(client):
+    world = make_send_world(emails=101, posts=0)
+    client.force_login(_lead(world.campaign, "viewer"))
+    page = _text(client.get(_url("recipients", world.campaign), {"q": "person", "state": "WA"}))
+    assert 'href="?q=person&amp;state=WA&amp;page=2"' in page
+    page_two = _text(client.get(_url("recipients", world.campaign), {"q": "person", "page": 2}))
+    assert 'href="?q=person&amp;page=1"' in page_two and "Page 2 of 2" in page_two
+
+
 # --- sending --------------------------------------------------------------------------------
 
 
