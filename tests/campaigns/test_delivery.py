@@ -573,10 +573,10 @@ def test_signers_who_asked_for_updates_get_one_delivered_email(send, mailoutbox)
     run = send(world.campaign)
     to_signers = [m for m in mailoutbox if m.to[0].endswith("org.example")]
     assert [m.to for m in to_signers] == [["wants@org.example"]]
-    assert "was delivered" in to_signers[0].subject
+    assert to_signers[0].subject == "La carta «Fund the shelters» se entregó"
     assert "/receipt/" in to_signers[0].body
     # The copy emailed counts; the one waiting to be printed does not, yet.
-    assert "to 1 office." in to_signers[0].body
+    assert "a 1 oficina." in to_signers[0].body
     with translation.override("es"):  # in the signer's language
         assert date_format(timezone.localdate(), "DATE_FORMAT") in to_signers[0].body
     assert f"/es/c/{world.campaign.slug}/receipt/" in to_signers[0].body

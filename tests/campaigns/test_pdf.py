@@ -93,8 +93,14 @@ def test_pdf_reads_back_the_letter_and_every_signer_and_no_contact_data(caplog):
     assert "@signers.test" not in content
     assert "Private Person" not in content
     assert "Executive Director" not in content
-    # No glyph was missing from the shipped fonts, and nothing failed to load.
-    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    # No glyph was missing from the shipped fonts, and nothing failed to load. (Without
+    # Debian's libharfbuzz-subset0 WeasyPrint subsets fonts with fontTools and says so.)
+    problems = [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and "HarfBuzz-Subset" not in r.getMessage()
+    ]
+    assert not problems, caplog.text
 
 
 @pytest.mark.django_db
