@@ -8,6 +8,10 @@ from . import language, views
 # The admin signs in through allauth, so its two-factor step and rate limits apply there too.
 admin.site.login = secure_admin_login(admin.site.login)
 
+# Designed error pages (templates/400.html, 403.html, 403_csrf.html, 404.html, 429.html,
+# 500.html): Django's own handlers render the others; the 500 page gets only the site name.
+handler500 = "config.views.server_error"
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -62,7 +62,7 @@ def _public_campaign(slug: str) -> Campaign:
 def _rate_limited(request, error: RateLimited):
     response = render(
         request,
-        "signatories/rate_limited.html",
+        "429.html",
         {"minutes": error.retry_after_minutes},
         status=429,
     )

@@ -4,10 +4,8 @@ signer page and email in Spanish, validation messages included."""
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core import mail
 from django.utils import timezone
 
@@ -23,7 +21,6 @@ from tests.lead import make_verified_user
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(django_settings.BASE_DIR)
 
 Purpose = verification.Purpose
 Status = Signature.Status
@@ -262,14 +259,23 @@ def test_every_signer_page_is_all_spanish(name, world, client, settings):
     assert english_left(readable_text(html), names=NAMES) == []
 
 
-def test_error_pages_are_spanish_too(world, client):
-    # Django's built-in error pages are English; the site's own (templates/404.html, …)
-    # are checked here as soon as they exist.
-    if not (ROOT / "templates" / "404.html").exists():
-        pytest.skip("no templates/404.html yet: Django's plain English page is used")
-    response = client.get("/es/c/no-such-letter/")
-    assert response.status_code == 404
-    assert english_left(readable_text(response.content.decode()), names=NAMES) == []
+def test_error_pages_are_spanish_too(world, client, settings):
+    # The site's own error pages (templates/404.html, …); tests/test_error_pages.py checks
+    # each of them in both languages.
+    missing = client.get("/es/c/no-such-letter/")
+    assert missing.status_code == 404
+    settings.SIGNON_LIMIT_PER_IP = 1
+    client.post("/es/c/safe-homes/sign/", signon_form(), HTTP_ORIGIN=ORIGIN)
+    limited = client.post(
+        "/es/c/safe-homes/sign/", signon_form(email="otra@example.org"), HTTP_ORIGIN=ORIGIN
+    )
+    assert limited.status_code == 429
+    for response in (missing, limited):
+        html = response.content.decode()
+        assert response["Content-Language"] == "es"
+        assert '<html lang="es">' in html
+        assert readable_text(html)
+        assert english_left(readable_text(html), names=NAMES) == []
 
 
 def test_the_letter_is_marked_with_its_own_language(world, client):
