@@ -32,15 +32,3 @@ def test_campaign_page_shows_the_letter_and_its_version(client):
 def test_a_draft_campaign_page_is_not_found(client):
     campaign = make_campaign(status=Campaign.Status.DRAFT)
     assert client.get(campaign.get_absolute_url()).status_code == 404
-
-
-@pytest.mark.django_db
-def test_pages_send_a_strict_content_security_policy(client):
-    make_campaign()
-    response = client.get(reverse("campaigns:home"))
-    csp = response.headers["Content-Security-Policy"]
-    assert "default-src 'self'" in csp
-    assert "unsafe-inline" not in csp
-    assert "frame-ancestors 'none'" in csp
-    assert response.headers["X-Frame-Options"] == "DENY"
-    assert response.headers["Referrer-Policy"] == "same-origin"
