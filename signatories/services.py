@@ -399,9 +399,14 @@ def email_quota_take(*, email_canonical: str) -> bool:
     if not cap:
         return True
     key, day = address_hash(email_canonical), timezone.localdate()
-    below_cap = EmailQuota.objects.filter(address_hash=key, day=day, sent__lt=cap)
+    today = EmailQuota.objects.filter(address_hash=key, day=day)
+    below_cap = today.filter(sent__lt=cap)
     if below_cap.update(sent=F("sent") + 1):
         return True
+    if today.exists():
+        # At the cap. (Not an INSERT that fails: under a mail-bombing attempt that would
+        # be a failed statement, and a line in PostgreSQL's log, per attempt.)
+        return False
     try:
         with transaction.atomic():
             EmailQuota.objects.create(address_hash=key, day=day, sent=1)
