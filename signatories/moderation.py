@@ -348,9 +348,15 @@ def bulk_action_undo(*, campaign: Campaign, actor) -> BulkResult:
                 by_new[new_by_id[pk]].append(pk)
             for new_key, pks in by_new.items():
                 for chunk in _chunks(pks):
-                    # Only rows that still hold the value the action gave them.
-                    still = Signature.objects.filter(
-                        campaign=campaign, pk__in=chunk, **{column: _decode(field, new_key)}
+                    # Only rows that still hold the value the action gave them, locked until
+                    # the update: a signer withdrawing meanwhile either commits first (and
+                    # PostgreSQL's re-check leaves the row out) or waits for us, never undone.
+                    still = (
+                        Signature.objects.filter(
+                            campaign=campaign, pk__in=chunk, **{column: _decode(field, new_key)}
+                        )
+                        .select_for_update()
+                        .order_by("pk")
                     )
                     changed_ids = list(still.values_list("pk", flat=True))
                     Signature.objects.filter(pk__in=changed_ids).update(

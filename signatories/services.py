@@ -262,8 +262,12 @@ def _signature_create(
 
 
 def _confirm(signature_id: int) -> Confirmation:
+    # The signature's row only (`of`): locking the joined campaign row too made every
+    # confirmation queue on it, and deadlocked with a lead's undo (campaign, then rows).
     signature = (
-        Signature.objects.select_for_update().select_related("campaign").get(pk=signature_id)
+        Signature.objects.select_for_update(of=("self",))
+        .select_related("campaign")
+        .get(pk=signature_id)
     )
     if signature.status == Status.WITHDRAWN:
         raise TokenInvalid("withdrawn", signature)
@@ -336,8 +340,11 @@ def signature_withdraw(*, token: str) -> Withdrawal:
         if error.signature is not None and error.signature.status == Status.WITHDRAWN:
             return Withdrawal(signature=error.signature, already_withdrawn=True)
         raise
+    # The signature's row only, as in _confirm.
     signature = (
-        Signature.objects.select_for_update().select_related("campaign").get(pk=record.signature_id)
+        Signature.objects.select_for_update(of=("self",))
+        .select_related("campaign")
+        .get(pk=record.signature_id)
     )
     if signature.campaign.status in FINAL_CAMPAIGN_STATUSES:
         raise TokenInvalid("delivered", signature)
