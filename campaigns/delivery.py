@@ -855,7 +855,9 @@ def delivery_resend(*, delivery: Delivery, actor, email: str = "") -> Delivery:
     that did not arrive, to the address given (fixed by the lead) or the office's current
     one. The same PDF snapshot is sent."""
     delivery = (
-        Delivery.objects.select_for_update().select_related("run", "legislator").get(pk=delivery.pk)
+        Delivery.objects.select_for_update(of=("self",))
+        .select_related("run", "legislator")
+        .get(pk=delivery.pk)
     )
     if delivery.channel != Channel.EMAIL or delivery.status not in RESENDABLE:
         raise ValidationError(_("This copy cannot be sent again."))
