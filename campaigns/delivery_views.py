@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from signatories.regions import US_STATES
 from signatories.selectors import signature_count_public
@@ -339,6 +339,7 @@ def delivery_pdf(request, campaign, role, pk):
 
 
 @lead_view("view")
+@require_safe  # a download that is logged: other methods change nothing
 def delivery_bundle(request, campaign, role):
     """The print-and-mail bundle: a ZIP of the PDFs and a CSV of addresses."""
     deliveries = print_bundle_start(campaign=campaign, actor=request.user)

@@ -144,6 +144,10 @@ class BlockedDomainForm(forms.Form):
         return domain_normalize(self.cleaned_data["domain"])
 
 
+class BlockedDomainRemoveForm(forms.Form):
+    remove = forms.IntegerField(min_value=1)
+
+
 class SignatureEditForm(forms.Form):
     display_name = forms.CharField(
         label=_("Name on the public list"),

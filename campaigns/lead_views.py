@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from signatories import moderation
 from signatories.models import BlockedDomain, Signature
@@ -716,9 +716,19 @@ def blocklist(request, campaign, role):
     form = lead_forms.BlockedDomainForm(request.POST if "add" in request.POST else None)
     if request.method == "POST":
         if "remove" in request.POST:
-            blocked = get_object_or_404(BlockedDomain, pk=request.POST["remove"], campaign=campaign)
-            moderation.blocked_domain_remove(campaign=campaign, actor=request.user, blocked=blocked)
-            messages.success(request, _("%(domain)s removed.") % {"domain": blocked.domain})
+            remove = lead_forms.BlockedDomainRemoveForm(request.POST)
+            blocked = remove.is_valid() and (
+                BlockedDomain.objects.filter(
+                    campaign=campaign, pk=remove.cleaned_data["remove"]
+                ).first()
+            )
+            if blocked:
+                moderation.blocked_domain_remove(
+                    campaign=campaign, actor=request.user, blocked=blocked
+                )
+                messages.success(request, _("%(domain)s removed.") % {"domain": blocked.domain})
+            else:
+                messages.error(request, _("That domain is not on the blocklist (any more)."))
             return redirect("lead:blocklist", slug=campaign.slug)
         if form.is_valid():
             moderation.blocked_domain_add(
@@ -750,6 +760,7 @@ def audit_log(request, campaign, role):
 
 
 @lead_view("view")
+@require_safe  # a download that is logged: other methods change nothing
 def export_csv(request, campaign, role):
     include_contacts = can_see_contacts(role=role)
     filters = _filter_form(request, campaign, role).to_filter()

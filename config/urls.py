@@ -27,7 +27,8 @@ urlpatterns += i18n_patterns(
     path("privacy/", include("signatories.privacy_urls")),
     # Email providers' tracking webhooks (anymail; basic auth with ANYMAIL_WEBHOOK_SECRET),
     # e.g. /anymail/postmark/tracking/: they update each delivery (campaigns/delivery.py).
-    path("anymail/", include("anymail.urls")),
+    # Tracking only, and a 4xx for unreadable payloads: see campaigns/webhooks.py.
+    path("anymail/", include("campaigns.webhooks")),
     path("", include("signatories.urls")),
     path("", include("campaigns.urls")),
     prefix_default_language=False,

@@ -4,7 +4,23 @@ import os
 os.environ.setdefault("TASK_BACKEND", "immediate")
 os.environ.setdefault("CACHE_URL", "locmem://")
 
+from pathlib import Path
+
 import pytest
+from hypothesis import settings as hypothesis_settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+# Hypothesis profiles. "ci" (the default) draws the same examples on every run (CI is
+# reproducible) and keeps no example database. "thorough" (HYPOTHESIS_PROFILE=thorough)
+# draws ten times as many, at random, and keeps failing examples under var/ to replay.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+hypothesis_settings.register_profile(
+    "thorough",
+    max_examples=1000,
+    deadline=None,
+    database=DirectoryBasedExampleDatabase(Path(__file__).parent.parent / "var" / "hypothesis"),
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)

@@ -116,3 +116,15 @@ def test_the_bundle_is_empty_before_anything_is_sent(client):
     response = client.get(reverse("lead:delivery-bundle", kwargs={"slug": world.campaign.slug}))
     bundle = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     assert bundle.namelist() == ["addresses.csv"]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_the_bundle_answers_only_a_get_and_logs_nothing_else(client, method):
+    world = make_send_world(emails=0, posts=1)
+    owner = make_verified_user()
+    CampaignRole.objects.create(campaign=world.campaign, user=owner, role="owner")
+    client.force_login(owner)
+    url = reverse("lead:delivery-bundle", kwargs={"slug": world.campaign.slug})
+    before = AuditEntry.objects.count()
+    assert client.generic(method, url).status_code == 405
+    assert AuditEntry.objects.count() == before

@@ -209,6 +209,35 @@ def test_a_wrong_or_missing_secret_is_refused_and_changes_nothing(client, sent_c
     assert client.get(URL, **_auth()).status_code == 405
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("", "application/json"),
+        ("not json", "application/json"),
+        ("[1, 2]", "application/json"),
+        ('{"RecordType": "Delivery", "DeliveredAt": 5}', "application/json"),
+        ("RecordType=Delivery", "application/x-www-form-urlencoded"),
+        ("\x00\xff", "application/octet-stream"),
+    ],
+)
+def test_an_unreadable_payload_with_the_secret_is_refused_and_changes_nothing(
+    client, sent_copy, body, content_type
+):
+    response = client.post(URL, body, content_type=content_type, **_auth())
+    assert response.status_code == 400
+    assert status_of(sent_copy) == Status.SENT
+    assert not DeliveryEvent.objects.exists()
+
+
+def test_a_provider_not_set_up_here_is_not_found_and_inbound_mail_is_not_served(client):
+    # Mailgun's webhook needs its signing key, which this site does not have.
+    response = client.post("/anymail/mailgun/tracking/", "{}", content_type="application/json")
+    assert response.status_code == 404
+    # Nothing here receives mail: anymail's inbound webhooks are not served at all.
+    response = client.post("/anymail/postmark/inbound/", "{}", content_type="application/json")
+    assert response.status_code == 404
+
+
 def test_an_unknown_message_id_is_ignored(client, sent_copy):
     response = post(client, delivery_event(message_id="00000000-0000-0000-0000-000000000000"))
     assert response.status_code == 200

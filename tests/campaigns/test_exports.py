@@ -105,3 +105,13 @@ def test_the_export_follows_the_queue_filter(client, world):
     make_signature(campaign=world.campaign, organization_name="Oregon Org", state="OR")
     _text, rows = _export(client, world.owner, world.campaign, "?state=OR")
     assert [r["public_name"] for r in rows] == ["Oregon Org"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_the_export_answers_only_a_get_and_logs_nothing_else(client, world, method):
+    client.force_login(world.owner)
+    url = reverse("lead:export", kwargs={"slug": world.campaign.slug})
+    before = AuditEntry.objects.count()
+    assert client.generic(method, url).status_code == 405
+    assert AuditEntry.objects.count() == before

@@ -297,6 +297,19 @@ def test_the_blocklist_page_adds_and_removes_domains(client, world):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("value", ["", "spam.example", "\x00", "9" * 30, "-1", "other"])
+def test_removing_a_domain_not_on_the_blocklist_says_so_and_removes_nothing(client, world, value):
+    client.force_login(world.editor)
+    BlockedDomain.objects.create(campaign=world.campaign, domain="spam.example")
+    elsewhere = BlockedDomain.objects.create(campaign=world.other, domain="spam.example")
+    value = str(elsewhere.pk) if value == "other" else value
+    response = client.post(_url("blocklist", world.campaign), {"remove": value}, follow=True)
+    assert "not on the blocklist" in response.content.decode()
+    assert BlockedDomain.objects.count() == 2
+    assert not AuditEntry.objects.filter(action__startswith="blocklist").exists()
+
+
+@pytest.mark.django_db
 def test_the_dashboard_draws_its_charts_as_svg_with_a_table_alternative(client, world):
     link = PartnerLink.objects.create(campaign=world.campaign, code="p1", name="<b>Partner</b>")
     make_signature(campaign=world.campaign, state="WA", partner_link=link)
