@@ -203,14 +203,23 @@ class SignatureFilterForm(forms.Form):
         return SignatureFilter(**data)
 
 
+# The largest id a row can have (a 64-bit primary key): larger numbers in a list of ids
+# make SQLite fail instead of matching nothing.
+MAX_ID = 2**63 - 1
+
+
 class IdsField(forms.Field):
     widget = forms.MultipleHiddenInput
 
     def to_python(self, value):
+        invalid = ValidationError(_("The selection is not valid; reload the page."))
         try:
-            return sorted({int(v) for v in value or []})
+            ids = sorted({int(v) for v in value or []})
         except (TypeError, ValueError):
-            raise ValidationError(_("The selection is not valid; reload the page.")) from None
+            raise invalid from None
+        if any(not 0 < pk <= MAX_ID for pk in ids):
+            raise invalid
+        return ids
 
 
 class BulkActionForm(forms.Form):

@@ -270,6 +270,26 @@ def test_a_bulk_action_without_checked_rows_changes_nothing(client, world):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("odd", ["9" * 30, str(2**63), "0", "-1", "x", "\x00"])
+def test_a_selection_with_an_id_no_row_can_have_is_refused_and_changes_nothing(client, world, odd):
+    signature = make_signature(campaign=world.campaign)
+    client.force_login(world.editor)
+    ids = [signature.pk, odd]
+    response = client.post(
+        _url("signatures-bulk", world.campaign),
+        {"action": "reject", "scope": "selected", "ids": ids},
+        follow=True,
+    )
+    assert "The selection is not valid" in response.content.decode()
+    response = client.post(
+        _url("signatures-merge", world.campaign), {"ids": ids, "survivor": signature.pk}
+    )
+    assert response.status_code == 200
+    assert not AuditEntry.objects.filter(action__startswith="signatures.").exists()
+    assert world.campaign.signatures.get().status == Signature.Status.VERIFIED
+
+
+@pytest.mark.django_db
 def test_the_display_name_and_lead_organization_are_edited_on_the_signature_page(client, world):
     s = make_signature(campaign=world.campaign, organization_name="aclu")
     client.force_login(world.editor)

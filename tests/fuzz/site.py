@@ -30,8 +30,6 @@ from .world import FuzzWorld
 EXCLUDED_AREAS = ("admin/", "accounts/")
 # Webhooks of email providers are not linked from any page; each is its own target.
 WEBHOOK_AREA = "anymail/"
-# Pages fetched per URL pattern while crawling (different campaigns show different forms).
-PAGES_PER_PATTERN = 6
 # Downloads (PDFs take a second each to build) are recorded by the crawl, not fetched.
 FILE_SUFFIXES = (".pdf", ".zip", ".csv")
 
@@ -323,29 +321,36 @@ def _body(response) -> bytes:
     return bytes(response.content)
 
 
+def _campaign_of(url: str) -> str | None:
+    try:
+        return resolve(urlsplit(url).path).kwargs.get("slug")
+    except Resolver404:
+        return None
+
+
 def crawl(world: FuzzWorld, clients: dict) -> Site:
-    """Breadth-first from the seeds; each visitor follows the links of the site's patterns
-    (the owner also into the lead area; visitors do not follow links out of the site)."""
+    """Breadth-first from the seeds. Each visitor follows the links to the site's patterns;
+    of the pages found that way, one per URL pattern and campaign is fetched (different
+    campaigns show different forms), the seeds always."""
     site = Site()
     fuzzed = set(fuzzed_patterns())
-    queue = deque((visitor, url) for visitor, urls in seeds(world).items() for url in urls)
-    visited = set()
+    queue = deque((visitor, url, True) for visitor, urls in seeds(world).items() for url in urls)
+    visited, fetched = set(), set()
     while queue:
-        visitor, url = queue.popleft()
+        visitor, url, is_seed = queue.popleft()
         name = pattern_name(url)
-        if (visitor, url) in visited or name not in fuzzed:
+        key = (name, _campaign_of(url))
+        if (visitor, url) in visited or name not in fuzzed or (key in fetched and not is_seed):
             continue
         visited.add((visitor, url))
-        known = site.urls.setdefault(name, [])
-        if len(known) >= PAGES_PER_PATTERN:
-            continue
-        known.append((url, visitor))
+        fetched.add(key)
+        site.urls.setdefault(name, []).append((url, visitor))
         if urlsplit(url).path.endswith(FILE_SUFFIXES):
             continue  # a download has no links or forms; its fuzz test fetches it
         response = clients[visitor].get(url)
         body = _body(response)
         if response.status_code in (301, 302) and response.get("Location", "").startswith("/"):
-            queue.append((visitor, response["Location"]))
+            queue.append((visitor, response["Location"], False))
         if "text/html" not in response.get("Content-Type", ""):
             continue
         html = body.decode("utf-8", errors="replace")
@@ -353,17 +358,13 @@ def crawl(world: FuzzWorld, clients: dict) -> Site:
             site.forms.append(form)
             site.form_visitor[id(form)] = visitor
             form.fields.pop("csrfmiddlewaretoken", None)  # the test client skips the check
-            if form.method == "GET":
-                # A filter form submitted as it stands shows the page again.
-                query = [(f.name, v) for f in form.fields.values() for v in f.values]
-                queue.append((visitor, f"{urlsplit(form.action).path}?{urlencode(query)}"))
         for href in links_on(html):
             target = urljoin(url, href)
             parts = urlsplit(target)
             if parts.netloc and parts.netloc != "testserver":
                 continue
             path = parts.path + (f"?{parts.query}" if parts.query else "")
-            queue.append((visitor, path))
+            queue.append((visitor, path, False))
     return site
 
 

@@ -116,6 +116,8 @@ def test_a_post_from_another_site_is_refused_and_creates_nothing(client):
         {"HTTP_ORIGIN": "https://evil.example"},
         {"HTTP_ORIGIN": "null"},
         {"HTTP_REFERER": "https://evil.example/c/x/"},
+        {"HTTP_ORIGIN": "http://["},
+        {"HTTP_REFERER": "http://["},  # a URL Python cannot even split
         {},
     ):
         response = client.post(f"/c/{campaign.slug}/sign/", signon_form(), **headers)
