@@ -1,10 +1,9 @@
 import pytest
 from django.db import connection, transaction
-from django.test import Client
 from django.test.utils import override_settings
 
 from .site import crawl
-from .world import make_fuzz_world
+from .world import make_fuzz_world, visitors
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +26,3 @@ def fuzz_site(django_db_setup, django_db_blocker, tmp_path_factory):
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
             connection.close_if_unusable_or_obsolete()
-
-
-def visitors(world) -> dict[str, Client]:
-    """A test client per kind of visitor; the owner's signs in (one session row)."""
-    owner = Client()
-    owner.force_login(world.owner)
-    return {"anonymous": Client(), "owner": owner}

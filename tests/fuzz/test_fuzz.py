@@ -4,12 +4,16 @@ For each URL pattern (read from the URLconf; admin and allauth pages excepted) t
 (tests/fuzz/site.py) found pages of, two kinds of requests are drawn:
 
 - the page itself with any method, odd query parameters and path parts, any body in any
-  content type and odd headers (as the visitor who reached it: anonymous, or the owner of
-  every campaign for the lead area);
-- each form that submits to it, as a browser fills it in (required fields filled with
-  plausible values), then with fields changed to any text (control characters, NUL, every
-  plane of Unicode, 100,000 characters), emptied, dropped, repeated, options that are not
-  offered, extra fields, another method or another encoding.
+  content type and odd headers;
+- each form that submits to it, as a person fills it in (every box ticked, the first real
+  option chosen, plausible text in empty fields), with up to three fields changed to any
+  text (control characters, NUL, every plane of Unicode, 100,000 characters), emptied,
+  dropped, repeated or set to an option that is not offered, extra fields, another method
+  or another encoding. A NUL in every field is always among the examples.
+
+Requests come from the visitor who reached the page (anonymous, or the owner of every
+campaign in the lead area), sometimes from another: a signed-in visitor on public pages, a
+co-lead who may only look or a stranger on the lead pages (who may change nothing there).
 
 The email providers' webhooks get any body, in any content type, with and without the
 basic-auth secret. The rules every answer is held to are in tests/fuzz/harness.py: never a
@@ -30,7 +34,6 @@ import base64
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
-from django.test import Client
 from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 
@@ -48,6 +51,7 @@ from .strategies import (
     headers,
     valid_value,
 )
+from .world import visitors
 
 pytestmark = pytest.mark.django_db
 
@@ -62,16 +66,10 @@ def examples(n: int) -> settings:
     return settings(max_examples=max(1, n * settings.default.max_examples // 100))
 
 
-def _clients(world):
-    owner = Client()
-    owner.force_login(world.owner)
-    return {"anonymous": Client(), "owner": owner}
-
-
 @pytest.fixture
 def fuzz(fuzz_site):
     world, site = fuzz_site
-    return site, _clients(world)
+    return site, visitors(world)
 
 
 # --- Drawing requests -----------------------------------------------------------------------
@@ -117,8 +115,18 @@ def _names(site) -> list[str]:
     return [*names, "page", "via", "next", "ids", "cover", "status", "q", "action"]
 
 
+def _others(visitor: str) -> list[str]:
+    """Who else may try: a co-lead who may only look and a stranger, on the lead pages;
+    someone signed in (whose pages are not cached publicly), on the public ones."""
+    return ["viewer", "anonymous"] if visitor == "owner" else ["owner"]
+
+
+def visitor_for(default: str):
+    return st.sampled_from([default] * 6 + _others(default))
+
+
 @st.composite
-def form_submission(draw, form: Form, names: list[str]) -> Fuzzed:
+def form_submission(draw, form: Form, visitor: str, names: list[str]) -> Fuzzed:
     data: dict[str, list[str]] = {}
     names_ = list(form.fields)
     changed = draw(st.lists(st.sampled_from(names_), max_size=3, unique=True)) if names_ else []
@@ -138,7 +146,7 @@ def form_submission(draw, form: Form, names: list[str]) -> Fuzzed:
         data.setdefault(name, []).append(value)
     pairs += extra
     method = draw(st.sampled_from([form.method] * 12 + METHODS))
-    request = Fuzzed(method=method, path=form.action)
+    request = Fuzzed(method=method, path=form.action, visitor=draw(visitor_for(visitor)))
     if method in ("GET", "HEAD"):
         path = urlsplit(form.action).path
         # As a server hands it on: it refuses longer request lines itself.
@@ -156,7 +164,7 @@ def _path_parts(path: str) -> list[str]:
 
 
 @st.composite
-def odd_request(draw, urls: list[str], names: list[str]) -> Fuzzed:
+def odd_request(draw, urls: list[str], visitor: str, names: list[str]) -> Fuzzed:
     """The page with any method, odd path parts, query and body, and odd headers."""
     url = draw(st.sampled_from(urls))
     path = urlsplit(url).path
@@ -172,7 +180,11 @@ def odd_request(draw, urls: list[str], names: list[str]) -> Fuzzed:
     query = query_pairs(url)
     query += draw(st.lists(st.tuples(st.sampled_from(names) | ANY_TEXT, QUERY_VALUE), max_size=3))
     method = draw(st.sampled_from(["GET", "GET", "GET", *METHODS]))
-    request = Fuzzed(method=method, path=f"{path}?{urlencode(query)}" if query else path)
+    request = Fuzzed(
+        method=method,
+        path=f"{path}?{urlencode(query)}" if query else path,
+        visitor=draw(visitor_for(visitor)),
+    )
     if method not in ("GET", "HEAD") or draw(st.booleans()):
         pairs = draw(st.lists(st.tuples(st.sampled_from(names) | ANY_TEXT, VALUE), max_size=4))
         request.body, request.content_type, _readable = draw(body(pairs))
@@ -188,7 +200,7 @@ def odd_request(draw, urls: list[str], names: list[str]) -> Fuzzed:
 # --- The tests --------------------------------------------------------------------------------
 
 
-def nul_in_every_field(form: Form) -> Fuzzed:
+def nul_in_every_field(form: Form, visitor: str) -> Fuzzed:
     """The form as a person fills it, a NUL character added to every field: always tried,
     since PostgreSQL refuses NUL in text and SQLite stores it."""
     data = {}
@@ -196,9 +208,10 @@ def nul_in_every_field(form: Form) -> Fuzzed:
         filled = _filled(fld)
         data[fld.name] = [(filled[0] if filled else "") + "\x00"]
     pairs = [(name, value) for name, values in data.items() for value in values]
-    content, content_type = encode(pairs, "urlencoded")
     if form.method == "GET":
-        return Fuzzed("GET", f"{urlsplit(form.action).path}?{urlencode(pairs)}", invalid="a GET")
+        path = f"{urlsplit(form.action).path}?{urlencode(pairs)}"
+        return Fuzzed("GET", path, invalid="a GET", visitor=visitor)
+    content, content_type = encode(pairs, "urlencoded")
     return Fuzzed(
         "POST",
         form.action,
@@ -206,31 +219,33 @@ def nul_in_every_field(form: Form) -> Fuzzed:
         content_type=content_type,
         headers={"HTTP_ORIGIN": "http://testserver"},
         invalid=invalid_because(form, data) or "",
+        visitor=visitor,
     )
 
 
-def nul_in_every_parameter(url: str, names: list[str]) -> Fuzzed:
+def nul_in_every_parameter(url: str, visitor: str, names: list[str]) -> Fuzzed:
     query = [*query_pairs(url), *((name, "\x00") for name in names)]
-    return Fuzzed("GET", f"{urlsplit(url).path}?{urlencode(query)}", invalid="a GET")
+    path = f"{urlsplit(url).path}?{urlencode(query)}"
+    return Fuzzed("GET", path, invalid="a GET", visitor=visitor)
 
 
-def _fuzz_page(client, name: str, urls: list[str], names: list[str]) -> None:
+def _fuzz_page(clients, name: str, urls: list[str], visitor: str, names: list[str]) -> None:
     @examples(12)
-    @example(nul_in_every_parameter(urls[0], names))
-    @given(odd_request(urls, names))
+    @example(nul_in_every_parameter(urls[0], visitor, names))
+    @given(odd_request(urls, visitor, names))
     def odd_requests(request):
-        send(client, request, target=name)
+        send(clients[request.visitor], request, target=name)
 
     odd_requests()
 
 
-def _fuzz_form(client, name: str, form: Form, names: list[str]) -> None:
+def _fuzz_form(clients, name: str, form: Form, visitor: str, names: list[str]) -> None:
     @examples(20)
-    @example(nul_in_every_field(form))
-    @given(form_submission(form, names))
+    @example(nul_in_every_field(form, visitor))
+    @given(form_submission(form, visitor, names))
     def submissions(request):
         note(f"the form on {form.page}")
-        send(client, request, target=name)
+        send(clients[request.visitor], request, target=name)
 
     submissions()
 
@@ -246,9 +261,10 @@ def test_no_server_error_and_invalid_input_changes_nothing(fuzz, name):
     urls = site.urls.get(name, [])
     if urls:
         visitor = urls[0][1]
-        _fuzz_page(clients[visitor], name, [url for url, who in urls if who == visitor], names)
+        same_visitor = [url for url, who in urls if who == visitor]
+        _fuzz_page(clients, name, same_visitor, visitor, names)
     for form, visitor in site.forms_for(name)[:FORMS_PER_PATTERN]:
-        _fuzz_form(clients[visitor], name, form, names)
+        _fuzz_form(clients, name, form, visitor, names)
 
 
 # --- Email providers' webhooks ------------------------------------------------------------

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.test import Client
 from django.utils import timezone
 
 from campaigns import roles
@@ -42,6 +43,7 @@ IP_ADDRESS = "203.0.113.9"
 @dataclass
 class FuzzWorld:
     owner: object
+    viewer: object
     open: Campaign
     closed: Campaign
     delivered: Campaign
@@ -250,8 +252,9 @@ def make_fuzz_world() -> FuzzWorld:
     archived = make_campaign(owner=owner, title="Archived letter", status=Campaign.Status.ARCHIVED)
     Campaign.objects.filter(pk=archived.pk).update(archived_at=timezone.now())
     _signature(archived)
-    return FuzzWorld(
+    world = FuzzWorld(
         owner=owner,
+        viewer=make_verified_user(email="viewer@fuzz-lead.example"),
         open=open_campaign,
         closed=_closed_campaign(owner),
         delivered=_delivered_campaign(owner),
@@ -259,3 +262,17 @@ def make_fuzz_world() -> FuzzWorld:
         draft=make_campaign(owner=owner, title="Draft letter", status=Campaign.Status.DRAFT),
         tokens=tokens,
     )
+    for campaign in world.campaigns:
+        CampaignRole.objects.create(
+            campaign=campaign, user=world.viewer, role=CampaignRole.Role.VIEWER
+        )
+    return world
+
+
+def visitors(world: FuzzWorld) -> dict[str, Client]:
+    """A test client per kind of visitor: anonymous, the owner of every campaign, and a
+    co-lead who may only look (a viewer). Signing in makes one session row each."""
+    clients = {"anonymous": Client(), "owner": Client(), "viewer": Client()}
+    clients["owner"].force_login(world.owner)
+    clients["viewer"].force_login(world.viewer)
+    return clients
