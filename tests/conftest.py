@@ -8,17 +8,21 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
+from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 # Hypothesis profiles. "ci" (the default) draws the same examples on every run (CI is
 # reproducible) and keeps no example database. "thorough" (HYPOTHESIS_PROFILE=thorough)
-# draws ten times as many, at random, and keeps failing examples under var/ to replay.
+# draws ten times as many, at random, and keeps failing examples to replay. Whatever
+# hypothesis stores (those examples, its caches) goes under var/, never into the checkout.
+HYPOTHESIS_HOME = Path(__file__).parent.parent / "var" / "hypothesis"
+set_hypothesis_home_dir(HYPOTHESIS_HOME)
 hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None)
 hypothesis_settings.register_profile(
     "thorough",
     max_examples=1000,
     deadline=None,
-    database=DirectoryBasedExampleDatabase(Path(__file__).parent.parent / "var" / "hypothesis"),
+    database=DirectoryBasedExampleDatabase(HYPOTHESIS_HOME / "examples"),
 )
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

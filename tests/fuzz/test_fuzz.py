@@ -23,7 +23,7 @@ Speed: the world and the crawl are made once (a few seconds); each example is a 
 rolled back. The number of examples follows the hypothesis profile: `ci` (the default,
 derandomized so that CI is reproducible, no example database) or `thorough`
 (`HYPOTHESIS_PROFILE=thorough make test`: ten times as many, random, failures kept in
-var/hypothesis/). Profiles are registered in tests/conftest.py.
+var/hypothesis/examples/). Profiles are registered in tests/conftest.py.
 
 The examples are drawn inside each test by an inner @given function, not by @given on the
 test itself: the test's fixtures (the client, the crawl) are meant to be shared by every
