@@ -3,7 +3,7 @@
 import pytest
 from django import forms
 from django.contrib.auth import get_user_model
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseServerError
 from django.test import Client
 from django.urls import path
 
@@ -41,6 +41,12 @@ def form_page(request):
     return HttpResponse(f'<form method="post" action="/write/">{NameForm().as_div()}</form>')
 
 
+def plain_server_error(request):
+    return HttpResponseServerError("server error")
+
+
+# The site's 500 page links to its own pages, which this URLconf does not have.
+handler500 = "tests.fuzz.test_harness.plain_server_error"
 urlpatterns = [
     path("crash/", crashes),
     path("write/", writes_whatever_it_gets),
