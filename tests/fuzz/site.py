@@ -69,27 +69,11 @@ def pattern_name(path: str) -> str | None:
 
 # --- Forms as a browser reads them ---------------------------------------------------------
 
-TEXT_TYPES = {
-    "text",
-    "email",
-    "url",
-    "number",
-    "date",
-    "datetime-local",
-    "hidden",
-    "password",
-    "search",
-    "tel",
-    "textarea",
-    "select",
-    "radio",
-}
-
 
 @dataclass
 class Field:
     name: str
-    kind: str  # an input type, "textarea", "select" or "button"
+    kind: str  # an input type ("text", "checkbox", "hidden"…), "textarea" or "select"
     values: list[str] = field(default_factory=list)  # what a browser sends untouched
     options: list[str] = field(default_factory=list)  # select options / radio values
     required: bool = False
@@ -256,7 +240,7 @@ def seeds(world: FuzzWorld) -> dict[str, list[str]]:
     """Where the crawl starts, as each kind of visitor: "anonymous" and "owner"."""
     open_slug, closed_slug = world.open.slug, world.closed.slug
     tokens = world.tokens
-    signatures = list(world.open.signatures.order_by("pk").values_list("pk", flat=True))
+    duplicates = world.open.signatures.filter(organization_name__startswith="Harbor Light")
     merge = reverse("lead:signatures-merge", kwargs={"slug": open_slug})
     recipients = reverse("lead:recipients", kwargs={"slug": closed_slug})
     invalidate = reverse("lead:invalidate", kwargs={"slug": open_slug})
@@ -288,7 +272,7 @@ def seeds(world: FuzzWorld) -> dict[str, list[str]]:
         f"{recipients}?jurisdiction=wa",
         f"{recipients}?q=Senator",
         f"{invalidate}?domain=spam.example",
-        f"{merge}?{urlencode({'ids': signatures[-6:-3]}, doseq=True)}",
+        f"{merge}?{urlencode({'ids': [s.pk for s in duplicates]}, doseq=True)}",
     ]
     return {"anonymous": anonymous, "owner": owner}
 
