@@ -243,8 +243,19 @@ if TASK_BACKEND == "database":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 elif TASK_BACKEND == "rq":
     INSTALLED_APPS.append("django_rq")
+    import redis
+
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
-    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+    # django-rq makes a Redis client for every enqueue; given a URL, each one opened a new
+    # connection (with its handshake) per sign-on. Every client shares this pool instead.
+    # HOST and PORT are required by django-rq but unused with a pool.
+    RQ_QUEUES = {
+        "default": {
+            "HOST": "",
+            "PORT": 0,
+            "REDIS_CLIENT_KWARGS": {"connection_pool": redis.ConnectionPool.from_url(REDIS_URL)},
+        }
+    }
 elif TASK_BACKEND == "immediate":
     TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 else:
