@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from signatories.selectors import public_list_changed
+
 from .audit import audit_record
 from .models import (
     Campaign,
@@ -72,6 +74,8 @@ def letter_version_create(
         change = LetterVersion.Change.INITIAL
     elif not change:
         change = LetterVersion.Change.MINOR
+    # The campaign page (kept whole for anonymous visitors) shows the newest text.
+    public_list_changed(campaign_id=campaign.pk)
     return LetterVersion.objects.create(
         campaign=campaign,
         number=(latest.number + 1) if latest else 1,

@@ -2,17 +2,20 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import translation
 
 from signatories.forms import SignOnForm
-from signatories.http import cache_publicly, keep_private
+from signatories.http import cache_publicly, is_anonymous_visit, keep_private
 from signatories.selectors import (
+    LIST_CACHE_SECONDS,
+    public_list_groups,
     public_list_index,
     public_list_page,
     public_list_version,
-    signature_count_public,
 )
 
 from .delivery import snapshot_path
@@ -45,15 +48,23 @@ def home(request):
 def signer_list_context(*, campaign: Campaign, page_number: int) -> dict:
     """The public list's context; the page itself is computed only on a cache miss."""
     page_size = settings.SIGNER_LIST_PAGE_SIZE
+    groups = public_list_groups(campaign=campaign)  # cached; gives the count and the index
+    count = sum(group.count for group in groups)
     return {
-        "signer_count": signature_count_public(campaign=campaign),
+        "signer_count": count,
         "list_version": public_list_version(campaign=campaign),
         "page_number": page_number,
         # Callables: the template calls them inside its {% cache %} block, on a miss only.
         "signer_page": partial(
-            public_list_page, campaign=campaign, number=page_number, page_size=page_size
+            public_list_page,
+            campaign=campaign,
+            number=page_number,
+            page_size=page_size,
+            count=count,
         ),
-        "signer_index": partial(public_list_index, campaign=campaign, page_size=page_size),
+        "signer_index": partial(
+            public_list_index, campaign=campaign, page_size=page_size, groups=groups
+        ),
     }
 
 
@@ -64,6 +75,11 @@ def campaign_page(request, campaign: Campaign, *, form: SignOnForm | None = None
     see signatories.views.sign), so shared caches may keep it. With a bound form it shows
     what one visitor typed and is never stored.
     """
+    page_key = _shared_page_key(request, campaign) if form is None else None
+    if page_key is not None:
+        body = cache.get(page_key)
+        if body is not None:
+            return cache_publicly(request, HttpResponse(body))
     version = letter_version_current(campaign=campaign)
     if form is None:
         via = request.GET.get("via", "")[:40]
@@ -78,7 +94,27 @@ def campaign_page(request, campaign: Campaign, *, form: SignOnForm | None = None
         **signer_list_context(campaign=campaign, page_number=1),
     }
     response = render(request, "campaigns/detail.html", context)
+    if page_key is not None:
+        cache.set(page_key, response.content, LIST_CACHE_SECONDS)
     return keep_private(response) if form.is_bound else cache_publicly(request, response)
+
+
+def _shared_page_key(request, campaign: Campaign) -> str | None:
+    """Where the campaign page as every anonymous visitor sees it is kept; None for a
+    visitor whose page may differ (a session or a message to show, a query string).
+
+    The key changes with everything on the page: the campaign (its `updated_at` is in
+    the list version), the public list, the letter (a new version renews the list
+    version), the language, and sign-on closing at its deadline.
+    """
+    if request.method not in ("GET", "HEAD") or request.META.get("QUERY_STRING"):
+        return None
+    if not is_anonymous_visit(request) or "messages" in request.COOKIES:
+        return None
+    return (
+        f"campaigns:page:{campaign.pk}:{public_list_version(campaign=campaign)}:"
+        f"{translation.get_language()}:{int(campaign.is_open)}"
+    )
 
 
 def campaign_detail(request, slug):
