@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 export UV_PYTHON_DOWNLOADS := never
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run serve worker test lint format bench lock messages clean
+.PHONY: help setup run serve production worker test lint format bench lock messages clean
 
 help:
 	@echo "make run     set up, load the demo and serve http://127.0.0.1:8000 with a task worker"
@@ -21,6 +21,7 @@ help:
 	@echo "make lint    ruff check and format check"
 	@echo "make bench   run the benchmarks in benchmarks/"
 	@echo "make serve   production server: gunicorn (settings from the environment)"
+	@echo "make production  gunicorn, task workers and periodic jobs in one command (see README)"
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Common Ground needs Python 3.12 or newer on PATH."; exit 1; }
@@ -55,6 +56,11 @@ serve: $(STAMP)
 	$(MANAGE) collectstatic --no-input --verbosity 0
 	$(MANAGE) migrate --no-input
 	$(VENV)/bin/gunicorn config.wsgi --bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-2} --access-logfile - --forwarded-allow-ips="$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+
+# The production layout in one command: migrate, collectstatic and compilemessages once,
+# then gunicorn, TASK_WORKERS task workers and the periodic jobs; Ctrl-C stops them all.
+production: $(STAMP)
+	$(MANAGE) production
 
 test: $(STAMP)
 	@mkdir -p var

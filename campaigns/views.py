@@ -24,6 +24,7 @@ from .models import Campaign
 from .pdf import SAMPLE_RECIPIENT, pdf_build
 from .permissions import campaign_for_lead
 from .selectors import (
+    campaign_public,
     campaigns_public,
     delivered_copy,
     delivery_receipt,
@@ -60,7 +61,7 @@ def signer_list_context(*, campaign: Campaign, page_number: int) -> dict:
             campaign=campaign,
             number=page_number,
             page_size=page_size,
-            count=count,
+            groups=groups,
         ),
         "signer_index": partial(
             public_list_index, campaign=campaign, page_size=page_size, groups=groups
@@ -118,7 +119,9 @@ def _shared_page_key(request, campaign: Campaign) -> str | None:
 
 
 def campaign_detail(request, slug):
-    campaign = get_object_or_404(Campaign.objects.exclude(status=Campaign.Status.DRAFT), slug=slug)
+    campaign = campaign_public(slug=slug)
+    if campaign is None:
+        raise Http404
     return campaign_page(request, campaign)
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from campaigns.models import Campaign
+from campaigns.selectors import campaign_public
 from campaigns.views import campaign_page, signer_list_context
 from config.language import language_neutral
 
@@ -53,8 +54,8 @@ _INVALID_STATUS = {"unknown": 404}
 
 
 def _public_campaign(slug: str) -> Campaign:
-    campaign = Campaign.objects.filter(slug=slug).first()
-    if campaign is None or campaign.status == Campaign.Status.DRAFT:
+    campaign = campaign_public(slug=slug)
+    if campaign is None:
         raise Http404
     return campaign
 

@@ -163,6 +163,8 @@ class Command(BaseCommand):
         return ""
 
     def _run_periodic(self) -> None:
+        for job in self.jobs.values():
+            job.poll()  # collect the ones that finished
         now = time.monotonic()
         for name, every in PERIODIC:
             if name not in self.next_run or now < self.next_run[name]:
