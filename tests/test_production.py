@@ -92,6 +92,8 @@ def _get(url: str, **headers) -> tuple[int, str]:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
+    except urllib.error.URLError:  # not listening yet
+        return 0, ""
 
 
 def _wait_for(check, seconds: float, what: str, log: Path):
@@ -125,13 +127,14 @@ def test_one_command_serves_signs_on_mails_through_rq_and_stops_on_ctrl_c(
         "REDIS_URL": redis_url,
         "MAILER": "file",
         "MAIL_DIR": str(mail_dir),
-        "STATIC_ROOT": str(tmp_path / "static"),
+        # Kept between runs: collecting (and compressing) is skipped when nothing changed.
+        "STATIC_ROOT": str(ROOT / "var" / "production-test-static"),
         "MEDIA_ROOT": str(tmp_path / "media"),
         "BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "1",
         "WEB_THREADS": "2",
         "TASK_WORKERS": "1",
-        "PERIODIC_JOBS": "true",
+        "PERIODIC_JOBS": "true",  # their first run is a minute away: see the test below
     }
     log = tmp_path / "production.log"
     with log.open("wb") as output:
@@ -204,3 +207,31 @@ def test_one_command_serves_signs_on_mails_through_rq_and_stops_on_ctrl_c(
     assert returncode == 0, log.read_text()[-4000:]
     assert not [pid for pid in started if _alive(pid)], "every process it started has stopped"
     assert "stopped" in log.read_text()
+
+
+def test_periodic_jobs_run_when_due_and_never_twice_at_once(monkeypatch):
+    from campaigns.management.commands import production
+
+    started = []
+
+    class FakeProcess:
+        def __init__(self, command, **kwargs):
+            started.append(command[-1])
+            self.finished = False
+
+        def poll(self):
+            return 0 if self.finished else None
+
+    monkeypatch.setattr(production.subprocess, "Popen", FakeProcess)
+    command = production.Command()
+    command.jobs, now = {}, time.monotonic()
+    command.next_run = {"delivery_resume": now - 1, "signon_housekeeping": now + 3600}
+    command._run_periodic()
+    assert started == ["delivery_resume"]
+    command.next_run["delivery_resume"] = now - 1  # due again while the first still runs
+    command._run_periodic()
+    assert started == ["delivery_resume"]
+    command.jobs["delivery_resume"].finished = True
+    command._run_periodic()
+    assert started == ["delivery_resume", "delivery_resume"]
+    assert command.next_run["delivery_resume"] >= now + 5 * 60 - 1

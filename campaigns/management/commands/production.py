@@ -7,8 +7,8 @@
 2. Then, together: gunicorn (WEB_CONCURRENCY processes of WEB_THREADS threads on BIND),
    TASK_WORKERS task workers for TASK_BACKEND (`rqworker` on Redis, or `db_worker`), and,
    with PERIODIC_JOBS, the periodic commands: `delivery_resume` every 5 minutes and
-   `signon_housekeeping` once a day (both at start too; both safe to repeat and to run on
-   several machines at once).
+   `signon_housekeeping` once a day (first a minute after start; both safe to repeat and
+   to run on several machines at once).
 3. Ctrl-C (SIGINT) or SIGTERM stops them all: gunicorn finishes the requests it has, each
    worker the task it runs. If one of them exits on its own the others are stopped too and
    the command fails, so that whatever supervises it (systemd, a container) restarts it.
@@ -19,6 +19,7 @@ for a web-only machine, or WEB_CONCURRENCY=0 for a worker-only one).
 """
 
 import contextlib
+import hashlib
 import os
 import signal
 import subprocess
@@ -27,6 +28,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.staticfiles.finders import get_finders
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
@@ -80,6 +82,16 @@ def worker_command() -> list[str] | None:
     return None
 
 
+def _static_fingerprint() -> str:
+    """What collectstatic would collect: every source file's path, size and time."""
+    digest = hashlib.sha256(settings.STORAGES["staticfiles"]["BACKEND"].encode())
+    for finder in get_finders():
+        for path, storage in sorted(finder.list([]), key=lambda found: found[0]):
+            stat = os.stat(storage.path(path))
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 class Command(BaseCommand):
     help = (
         "Run the production layout on this machine: migrate and collect static files once, "
@@ -118,7 +130,15 @@ class Command(BaseCommand):
         call_command("compilemessages", ignore_patterns=[".venv"], verbosity=0)
         if migrate:
             call_command("migrate", interactive=False, verbosity=1)
-        call_command("collectstatic", interactive=False, verbosity=0)
+        if settings.STATIC_ROOT is None:  # not PRODUCTION: whitenoise reads the sources
+            connections.close_all()
+            return
+        fingerprint = _static_fingerprint()
+        stamp = Path(settings.STATIC_ROOT) / ".collected"
+        if not stamp.exists() or stamp.read_text() != fingerprint:
+            # Compressing every file takes a while: skipped when no source file changed.
+            call_command("collectstatic", interactive=False, verbosity=0)
+            stamp.write_text(fingerprint)
         # The children open their own connections; this process needs none while it waits.
         connections.close_all()
 
@@ -143,7 +163,9 @@ class Command(BaseCommand):
             self._start(f"worker {number + 1}", worker)
         if worker and settings.TASK_WORKERS:
             self.stdout.write(f"== {settings.TASK_WORKERS} task workers ({settings.TASK_BACKEND})")
-        self.next_run = {name: 0.0 for name, _every in PERIODIC} if settings.PERIODIC_JOBS else {}
+        # A minute after start, so as not to compete with everything starting up.
+        first = time.monotonic() + 60
+        self.next_run = {name: first for name, _every in PERIODIC} if settings.PERIODIC_JOBS else {}
         if self.next_run:
             self.stdout.write("== periodic: delivery_resume every 5 min, signon_housekeeping daily")
         self.stdout.write("Ctrl-C stops everything.")
