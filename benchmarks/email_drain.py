@@ -66,8 +66,6 @@ def _env(backend: str, mail_dir: str) -> dict:
 
 def _queue(count: int) -> float:
     """Fresh pending signatures and one queued email each; returns the enqueue time."""
-    from django.tasks import default_task_backend
-
     from campaigns.models import Campaign
     from campaigns.services import campaign_create
     from signatories.models import EmailQuota, Signature
@@ -82,7 +80,7 @@ def _queue(count: int) -> float:
     )
     Signature.objects.filter(campaign=campaign).delete()
     EmailQuota.objects.all().delete()
-    _empty_queue(default_task_backend)
+    _empty_queue()
     version = campaign.versions.get()
     signatures = Signature.objects.bulk_create(
         Signature(
@@ -108,8 +106,8 @@ def _queue(count: int) -> float:
     return time.perf_counter() - started
 
 
-def _empty_queue(backend) -> None:
-    if backend.__class__.__name__ == "RQBackend":
+def _empty_queue() -> None:
+    if os.environ["TASK_BACKEND"] == "rq":
         import django_rq
 
         django_rq.get_queue("default").empty()
