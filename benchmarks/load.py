@@ -491,7 +491,8 @@ def _start_server(env: dict, port: int) -> subprocess.Popen:
     from campaigns.management.commands.production import gunicorn_command
 
     return subprocess.Popen(
-        [*gunicorn_command(bind=f"{HOST}:{port}"), "--log-level=warning"],
+        # No access log: these figures are the application's, comparable with earlier runs.
+        [*gunicorn_command(bind=f"{HOST}:{port}", access_log=False), "--log-level=warning"],
         cwd=ROOT,
         env=env,
         start_new_session=True,

@@ -44,23 +44,19 @@ def web_concurrency() -> tuple[int, int]:
     return settings.WEB_CONCURRENCY, settings.WEB_THREADS
 
 
-def gunicorn_command(*, bind: str) -> list[str]:
+def gunicorn_command(*, bind: str, access_log: bool = True) -> list[str]:
     """gunicorn's command line in production (benchmarks/load.py measures this one).
 
-    No access log here: when gunicorn.conf.py sets one, its format leaves out the client's
-    address (signers' IP addresses are never logged).
+    gunicorn also reads gunicorn.conf.py from this folder: its access log line leaves out
+    the client's address (signers' IP addresses are never logged).
     """
     processes, threads = web_concurrency()
     return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "config.wsgi",
-        f"--bind={bind}",
-        f"--workers={processes}",
-        f"--threads={threads}",
+        *(sys.executable, "-m", "gunicorn", "config.wsgi", f"--bind={bind}"),
+        *(f"--workers={processes}", f"--threads={threads}"),
         f"--graceful-timeout={STOP_SECONDS}",
         f"--forwarded-allow-ips={settings.FORWARDED_ALLOW_IPS}",
+        *(["--access-logfile=-"] if access_log else []),
     ]
 
 
