@@ -49,9 +49,8 @@ def test_each_limit_counts_every_attempt_and_refuses_past_its_number(cache_backe
     rate_limits_take(Limit("signon", "ip-hash-c", 3), Limit("signon", "ip-hash-a", 0))
 
 
+@pytest.mark.parametrize("cache_backend", ["redis"], indirect=True)
 def test_redis_counters_expire_after_their_window(cache_backend, settings):
-    if cache_backend != "redis":
-        pytest.skip("Redis only")
     settings.RATE_LIMIT_WINDOW_MINUTES = 1
     rate_limits_take(Limit("code", "someone", 10))
     backend = caches["default"]
