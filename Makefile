@@ -55,7 +55,7 @@ serve: $(STAMP)
 	$(MANAGE) compilemessages --ignore=.venv --verbosity 0
 	$(MANAGE) collectstatic --no-input --verbosity 0
 	$(MANAGE) migrate --no-input
-	$(VENV)/bin/gunicorn config.wsgi --bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-2} --access-logfile - --forwarded-allow-ips="$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+	$(VENV)/bin/gunicorn config.wsgi --bind $${BIND:-127.0.0.1:8000} --workers $${WEB_CONCURRENCY:-2} --threads $${WEB_THREADS:-4} --access-logfile - --forwarded-allow-ips="$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 
 # The production layout in one command: migrate, collectstatic and compilemessages once,
 # then gunicorn, TASK_WORKERS task workers and the periodic jobs; Ctrl-C stops them all.
