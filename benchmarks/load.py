@@ -328,6 +328,16 @@ def _seed_campaign() -> None:
     public_list_version_renew(campaign_id=campaign.pk)
 
 
+def _analyze() -> None:
+    """Fresh planner statistics, as autovacuum keeps them on a live site. Right after a bulk
+    insert PostgreSQL still believes the campaign has a handful of rows and checks a sign-on
+    for duplicates by filtering all 10,000 of them (6.6 ms instead of 0.1 ms a sign-on)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
 def _wait_until_up(url: str, server: subprocess.Popen) -> None:
     for _ in range(150):
         if server.poll() is not None:
@@ -563,6 +573,7 @@ def main() -> int:
         f"wrk: {CONNECTIONS} connections, {SECONDS}s each"
     )
     _seed_campaign()
+    _analyze()
 
     base = f"http://{HOST}:{port}"
     servers = {
