@@ -217,29 +217,8 @@ def make_world() -> World:
     archived = campaign_archive(campaign=archived, actor=None)
     make_campaign(title="Draft letter", status=Campaign.Status.DRAFT)
 
-    day = timedelta(days=1)
     newest = open_campaign.versions.order_by("-number").first()
-    tokens = {
-        "confirm": verification.token_issue(
-            signature=pending, purpose="confirm", lifetime=day, with_code=True
-        ).token,
-        "withdraw": verification.token_issue(
-            signature=organization, purpose="withdraw", lifetime=None
-        ).token,
-        "reconfirm": verification.token_issue(
-            signature=organization,
-            purpose="reconfirm",
-            lifetime=None,
-            letter_version=newest,
-            expires_at=timezone.now() + day,
-        ).token,
-        "data_request": verification.token_issue(
-            signature=organization, purpose="data_request", lifetime=day
-        ).token,
-        "erasure": verification.token_issue(
-            signature=organization, purpose="erasure", lifetime=day
-        ).token,
-    }
+    tokens = signer_link_tokens(pending=pending, public=organization, version=newest)
     return World(
         open=open_campaign,
         closed=closed,
@@ -380,4 +359,31 @@ def public_url_names() -> set[str]:
         name
         for route, name in url_patterns()
         if not route.lstrip("^").startswith(tuple(PRIVATE_AREAS))
+    }
+
+
+def signer_link_tokens(*, pending, public, version) -> dict[str, str]:
+    """A live token of each kind a signer receives by email: confirm (for `pending`), then
+    withdraw, re-confirm (for `version`), data request and erasure (for `public`)."""
+    day = timedelta(days=1)
+    return {
+        "confirm": verification.token_issue(
+            signature=pending, purpose="confirm", lifetime=day, with_code=True
+        ).token,
+        "withdraw": verification.token_issue(
+            signature=public, purpose="withdraw", lifetime=None
+        ).token,
+        "reconfirm": verification.token_issue(
+            signature=public,
+            purpose="reconfirm",
+            lifetime=None,
+            letter_version=version,
+            expires_at=timezone.now() + day,
+        ).token,
+        "data_request": verification.token_issue(
+            signature=public, purpose="data_request", lifetime=day
+        ).token,
+        "erasure": verification.token_issue(
+            signature=public, purpose="erasure", lifetime=day
+        ).token,
     }

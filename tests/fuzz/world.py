@@ -31,11 +31,12 @@ from campaigns.models import (
     PartnerLink,
 )
 from campaigns.services import letter_version_create
-from signatories import moderation, verification
+from signatories import moderation
 from signatories.models import BlockedDomain, Signature
 from signatories.privacy import ip_hash
 from tests.factories import make_campaign, make_legislator, make_signature
 from tests.lead import make_verified_user
+from tests.public_pages import signer_link_tokens
 
 IP_ADDRESS = "203.0.113.9"
 
@@ -161,30 +162,9 @@ def _open_campaign(owner) -> tuple[Campaign, dict[str, str]]:
         expires_at=timezone.now() + timedelta(days=7),
     )
 
-    day = timedelta(days=1)
     newest = campaign.versions.order_by("-number").first()
-    tokens = {
-        "confirm": verification.token_issue(
-            signature=pending, purpose="confirm", lifetime=day, with_code=True
-        ).token,
-        "withdraw": verification.token_issue(
-            signature=public, purpose="withdraw", lifetime=None
-        ).token,
-        "reconfirm": verification.token_issue(
-            signature=public,
-            purpose="reconfirm",
-            lifetime=None,
-            letter_version=newest,
-            expires_at=timezone.now() + day,
-        ).token,
-        "data_request": verification.token_issue(
-            signature=public, purpose="data_request", lifetime=day
-        ).token,
-        "erasure": verification.token_issue(
-            signature=public, purpose="erasure", lifetime=day
-        ).token,
-        "invitation": invitation_token,
-    }
+    tokens = signer_link_tokens(pending=pending, public=public, version=newest)
+    tokens["invitation"] = invitation_token
     return campaign, tokens
 
 
