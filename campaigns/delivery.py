@@ -252,10 +252,8 @@ def delivery_run_create(
     return run
 
 
-@transaction.atomic
-def delivery_run_cancel(*, campaign: Campaign, actor) -> DeliveryRun:
-    """Stop the scheduled or running delivery: copies not sent yet are cancelled (a copy
-    already leaving finishes). Its recipients can be sent the letter again later."""
+def _active_run_locked(campaign: Campaign) -> DeliveryRun:
+    """The campaign's scheduled or running delivery, locked; refused when there is none."""
     run = (
         DeliveryRun.objects.select_for_update()
         .filter(campaign=campaign, status__in=DeliveryRun.ACTIVE)
@@ -263,6 +261,14 @@ def delivery_run_cancel(*, campaign: Campaign, actor) -> DeliveryRun:
     )
     if run is None:
         raise ValidationError(_("No delivery is scheduled or under way."))
+    return run
+
+
+@transaction.atomic
+def delivery_run_cancel(*, campaign: Campaign, actor) -> DeliveryRun:
+    """Stop the scheduled or running delivery: copies not sent yet are cancelled (a copy
+    already leaving finishes). Its recipients can be sent the letter again later."""
+    run = _active_run_locked(campaign)
     before = run.status
     run.status = RunStatus.CANCELLED
     run.cancelled_at = timezone.now()
@@ -915,13 +921,7 @@ def print_bundle_mark_mailed(*, campaign: Campaign, actor) -> int:
 @transaction.atomic
 def delivery_run_resume(*, campaign: Campaign, actor) -> DeliveryRun:
     """A lead restarts a delivery that nobody is working on (e.g. after an outage)."""
-    run = (
-        DeliveryRun.objects.select_for_update()
-        .filter(campaign=campaign, status__in=DeliveryRun.ACTIVE)
-        .first()
-    )
-    if run is None:
-        raise ValidationError(_("No delivery is scheduled or under way."))
+    run = _active_run_locked(campaign)
     audit_record(campaign=campaign, actor=actor, action="delivery.resume", target=run)
     _on_commit_kick(run, at=run.scheduled_for if run.scheduled_for > timezone.now() else None)
     return run
