@@ -1,6 +1,9 @@
+from functools import partial
+
 from django.conf import settings
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -54,14 +57,27 @@ class Campaign(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     archived_at = models.DateTimeField(null=True, blank=True)
 
+    # The public page finds its campaign in the cache (campaigns.selectors); every save
+    # and delete forgets it, now and again once committed (a request in between may have
+    # cached the row as it was before).
+    PUBLIC_CACHE_KEY = "campaigns:public:{slug}"
+
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self._forget_public_copy()
+
     def get_absolute_url(self):
         return reverse("campaigns:detail", kwargs={"slug": self.slug})
+
+    def delete(self, *args, **kwargs):
+        self._forget_public_copy()
+        return super().delete(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:
@@ -72,6 +88,11 @@ class Campaign(models.Model):
     @property
     def is_public(self) -> bool:
         return self.status != self.Status.DRAFT
+
+    def _forget_public_copy(self):
+        forget = partial(cache.delete, self.PUBLIC_CACHE_KEY.format(slug=self.slug))
+        forget()
+        transaction.on_commit(forget)
 
 
 class LetterVersion(models.Model):

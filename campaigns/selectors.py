@@ -1,5 +1,7 @@
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Max, Min, Q, QuerySet
 
 from .models import (
@@ -32,6 +34,19 @@ def campaign_public(*, slug: str) -> Campaign | None:
         [slug, Campaign.Status.DRAFT],
     )
     return next(iter(found), None)
+
+
+def campaign_public_cached(*, slug: str) -> Campaign | None:
+    """`campaign_public`, kept in the cache for the public page: a page served from the
+    cache then costs no query. Campaign.save and .delete forget it; a renamed slug's old
+    entry lasts PUBLIC_CACHE_SECONDS, as long as browsers may keep the page anyway."""
+    key = Campaign.PUBLIC_CACHE_KEY.format(slug=slug)
+    campaign = cache.get(key)
+    if campaign is None:
+        campaign = campaign_public(slug=slug)
+        if campaign is not None:
+            cache.set(key, campaign, settings.PUBLIC_CACHE_SECONDS)
+    return campaign
 
 
 def letter_version_current(*, campaign: Campaign) -> LetterVersion:

@@ -24,7 +24,7 @@ from .models import Campaign
 from .pdf import SAMPLE_RECIPIENT, pdf_build
 from .permissions import campaign_for_lead
 from .selectors import (
-    campaign_public,
+    campaign_public_cached,
     campaigns_public,
     delivered_copy,
     delivery_receipt,
@@ -119,7 +119,7 @@ def _shared_page_key(request, campaign: Campaign) -> str | None:
 
 
 def campaign_detail(request, slug):
-    campaign = campaign_public(slug=slug)
+    campaign = campaign_public_cached(slug=slug)
     if campaign is None:
         raise Http404
     return campaign_page(request, campaign)

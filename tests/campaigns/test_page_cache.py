@@ -3,7 +3,8 @@
 import pytest
 from django.test import RequestFactory
 
-from campaigns.services import letter_edit
+from campaigns.models import Campaign
+from campaigns.services import campaign_status_change, letter_edit
 from campaigns.views import _shared_page_key
 from tests.factories import make_campaign, make_signature, make_user
 
@@ -15,7 +16,7 @@ def test_anonymous_visitors_get_one_kept_copy_of_the_campaign_page(
     campaign = make_campaign()
     make_signature(campaign=campaign, organization_name="Harbor Shelter Network")
     first = client.get(campaign.get_absolute_url())
-    with django_assert_max_num_queries(1):  # the campaign itself: is it still public?
+    with django_assert_max_num_queries(0):  # the campaign too comes from the cache
         second = client.get(campaign.get_absolute_url())
     assert second.content == first.content
     assert "Harbor Shelter Network" in second.content.decode()
@@ -49,6 +50,30 @@ def test_a_newly_listed_signer_shows_at_once_on_the_kept_page(
     with django_capture_on_commit_callbacks(execute=True):
         public_list_changed(campaign_id=campaign.pk)  # what confirming a signature calls
     assert "Valley Legal Aid" in client.get(campaign.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db
+def test_closing_sign_on_shows_at_once_on_the_kept_page(client):
+    lead = make_user()
+    campaign = make_campaign(owner=lead)
+    assert "Sign-on is closed" not in client.get(campaign.get_absolute_url()).content.decode()
+    campaign_status_change(campaign=campaign, actor=lead, status=Campaign.Status.CLOSED)
+    assert "Sign-on is closed" in client.get(campaign.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_campaign_made_a_draft_again_or_deleted_leaves_at_once(client):
+    campaign = make_campaign()
+    assert client.get(campaign.get_absolute_url()).status_code == 200
+    campaign.status = Campaign.Status.DRAFT  # as the admin site saves it
+    campaign.save()
+    assert client.get(campaign.get_absolute_url()).status_code == 404
+    campaign.status = Campaign.Status.OPEN
+    campaign.save()
+    url = campaign.get_absolute_url()
+    assert client.get(url).status_code == 200
+    campaign.delete()
+    assert client.get(url).status_code == 404
 
 
 @pytest.mark.django_db
