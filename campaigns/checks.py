@@ -1,4 +1,5 @@
-"""System checks for delivery: `manage.py check --deploy` warns about unprotected webhooks."""
+"""Deployment checks: `manage.py check --deploy` warns about unprotected tracking webhooks
+and about a cache that each process keeps to itself."""
 
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
@@ -15,5 +16,23 @@ def tracking_webhook_secret(app_configs, **kwargs):
             hint="Set ANYMAIL_WEBHOOK_SECRET to a long random 'user:password' and put the "
             "same credentials in the webhook URL at your email provider.",
             id="campaigns.W001",
+        )
+    ]
+
+
+@register(Tags.caches, deploy=True)
+def shared_cache(app_configs, **kwargs):
+    """Production runs several processes (web processes, task workers). With a per-process
+    cache each one keeps its own copy of the public pages and its own rate-limit counts."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    if not settings.PRODUCTION or not backend.endswith(("LocMemCache", "DummyCache")):
+        return []
+    return [
+        Warning(
+            "PRODUCTION=true with a per-process cache (CACHE_URL is not redis://...): a "
+            "signature confirmed or a campaign closed in one process would not show on pages "
+            "another process serves, and each process would count rate limits on its own.",
+            hint="Set CACHE_URL=redis://host:6379/1 (the same for every process).",
+            id="campaigns.W002",
         )
     ]

@@ -56,11 +56,26 @@ def test_check_deploy_is_clean_under_production_settings():
             "PRODUCTION": "true",
             "SECRET_KEY": STRONG_KEY,
             "ALLOWED_HOSTS": "letters.example.org",
+            "CACHE_URL": "redis://127.0.0.1:6379/1",  # not connected to by the checks
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
     assert "WARNING" not in result.stderr
+
+
+def test_check_deploy_warns_when_each_process_would_keep_its_own_cache():
+    result = _manage(
+        "check",
+        "--deploy",
+        env_overrides={
+            "PRODUCTION": "true",
+            "SECRET_KEY": STRONG_KEY,
+            "ALLOWED_HOSTS": "letters.example.org",
+            "CACHE_URL": "locmem://",
+        },
+    )
+    assert "campaigns.W002" in result.stderr + result.stdout
 
 
 # --- Security headers and cookies --------------------------------------------------------
