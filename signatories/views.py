@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from campaigns.models import Campaign
-from campaigns.selectors import campaign_public
+from campaigns.selectors import campaign_public, campaign_public_cached
 from campaigns.views import campaign_page, signer_list_context
 from config.language import language_neutral
 
@@ -311,7 +311,9 @@ def signatures_json(request, slug):
 
     Region names are in the address's language (/es/c/<slug>/signatures.json in Spanish).
     """
-    campaign = _public_campaign(slug)
+    campaign = campaign_public_cached(slug=slug)
+    if campaign is None:
+        raise Http404
     version = public_list_version(campaign=campaign)
     language = translation.get_language()
     etag = f'"{campaign.pk}-{version}-{language}"'
