@@ -1,4 +1,6 @@
-"""Demo data for a first look: two campaigns, 150 signing organizations, one lead account.
+"""Demo data for a first look: two campaigns, 150 signing organizations, one lead account,
+and eight fictional Washington legislators (`demo_legislators/`, Open States' format), to
+whom the closed campaign is addressed so that a lead can try sending it.
 
 `demo_load()` is idempotent: what already exists is left exactly as it is.
 """
@@ -6,6 +8,7 @@
 import random
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -15,11 +18,16 @@ from django.utils import timezone
 from signatories.models import Signature
 from signatories.normalize import organization_key
 
-from .models import Campaign, PartnerLink
-from .services import campaign_create
+from .importers import legislators_import_openstates
+from .models import Campaign, Legislator, PartnerLink
+from .services import campaign_create, recipients_add
 
 DEMO_LEAD_EMAIL = "lead@example.org"
 DEMO_LEAD_PASSWORD = "common-ground-demo"  # noqa: S105 - printed by `make run` on purpose
+
+# Imported only into an empty directory: a real import retires them (they are not in it),
+# and loading the demo again must not retire the real ones.
+DEMO_LEGISLATORS = Path(__file__).parent / "demo_legislators"
 
 OPEN_SLUG = "safety-first"
 CLOSED_SLUG = "survivor-housing-2026"
@@ -186,6 +194,7 @@ class DemoSummary:
     created_campaigns: int
     created_signatures: int
     created_lead: bool
+    created_legislators: int = 0
 
 
 def demo_organizations(count: int = 150) -> list[tuple[str, str, str]]:
@@ -322,4 +331,10 @@ def demo_load() -> DemoSummary:
             campaign, demo_organizations(150)[10:22], start_index=501, rng=rng, days=60
         )
 
-    return DemoSummary(created_campaigns, created_signatures, created_lead)
+    created_legislators = 0
+    if not Legislator.objects.exists():
+        created_legislators = legislators_import_openstates(path=DEMO_LEGISLATORS).created
+        closed = Campaign.objects.get(slug=CLOSED_SLUG)
+        recipients_add(campaign=closed, legislators=Legislator.objects.filter(state="WA"))
+
+    return DemoSummary(created_campaigns, created_signatures, created_lead, created_legislators)

@@ -3,8 +3,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from campaigns.demo import CLOSED_SLUG, DEMO_LEAD_EMAIL, DEMO_LEAD_PASSWORD, OPEN_SLUG, demo_load
-from campaigns.models import Campaign, LetterVersion
+from campaigns.models import Campaign, CampaignRecipient, Legislator, LetterVersion
+from campaigns.selectors import recipients_summary
 from signatories.models import Signature
+from tests.factories import make_legislator
 
 
 def _snapshot():
@@ -19,6 +21,8 @@ def _snapshot():
             Signature.objects.values_list("pk", "organization_name", "created_at").order_by("pk")
         ),
         "users": list(get_user_model().objects.values_list("email", "password").order_by("pk")),
+        "legislators": list(Legislator.objects.values_list("source_id", "active").order_by("pk")),
+        "recipients": list(CampaignRecipient.objects.values_list("pk").order_by("pk")),
     }
 
 
@@ -28,7 +32,9 @@ def test_loading_the_demo_twice_changes_nothing(capsys):
     first = _snapshot()
     call_command("load_demo")
     assert _snapshot() == first
-    assert "created 0 campaigns, 0 signatures, 0 lead account" in capsys.readouterr().out
+    assert "created 0 campaigns, 0 signatures, 0 lead account, 0 legislators" in (
+        capsys.readouterr().out
+    )
 
 
 @pytest.mark.django_db
@@ -61,6 +67,27 @@ def test_demo_letter_has_the_shape_of_a_coalition_letter():
 def test_demo_has_a_closed_campaign():
     demo_load()
     assert Campaign.objects.get(slug=CLOSED_SLUG).status == Campaign.Status.CLOSED
+
+
+@pytest.mark.django_db
+def test_the_closed_demo_campaign_is_addressed_to_fictional_legislators_some_by_mail_only():
+    summary = demo_load()
+    assert summary.created_legislators == 8
+    closed = Campaign.objects.get(slug=CLOSED_SLUG)
+    recipients = recipients_summary(campaign=closed)
+    assert (recipients.total, recipients.with_email, recipients.print_and_mail) == (8, 6, 2)
+    assert all(
+        email.endswith("@leg.example.org")
+        for email in Legislator.objects.exclude(email="").values_list("email", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_the_demo_leaves_a_real_directory_alone():
+    real = make_legislator()
+    assert demo_load().created_legislators == 0
+    assert list(Legislator.objects.all()) == [real]
+    assert not CampaignRecipient.objects.exists()
 
 
 @pytest.mark.django_db

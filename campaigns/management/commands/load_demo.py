@@ -11,6 +11,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"demo: created {summary.created_campaigns} campaigns, "
             f"{summary.created_signatures} signatures, "
-            f"{1 if summary.created_lead else 0} lead account"
+            f"{1 if summary.created_lead else 0} lead account, "
+            f"{summary.created_legislators} legislators"
         )
         self.stdout.write(f"Sign in as the demo lead: {DEMO_LEAD_EMAIL} / {DEMO_LEAD_PASSWORD}")
