@@ -5,6 +5,7 @@ view goes through `permissions.lead_view`, and every change is in the audit log.
 
 import tempfile
 from datetime import timedelta
+from functools import partial
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -36,7 +37,7 @@ from .delivery import (
     snapshot_path,
 )
 from .delivery_bundle import print_bundle_deliveries, print_bundle_start, print_bundle_write
-from .lead_views import _context, _error_messages
+from .lead_views import _context, _error_messages, lead_action
 from .models import CampaignRecipient, Delivery, Legislator
 from .permissions import lead_view
 from .selectors import (
@@ -114,12 +115,11 @@ def recipients(request, campaign, role):
     filter_form = _filter_form(request)
     query = request.GET.urlencode()
     if request.method == "POST":
-        try:
-            message = _recipients_post(request, campaign, filter_form)
-        except ValidationError as error:
-            messages.error(request, _error_messages(error))
-        else:
-            messages.success(request, message)
+        lead_action(
+            request,
+            partial(_recipients_post, request, campaign, filter_form),
+            lambda message: message,
+        )
         return HttpResponseRedirect(_recipients_url(campaign, query))
 
     chosen = CampaignRecipient.objects.filter(campaign=campaign, legislator=OuterRef("pk"))
@@ -275,24 +275,22 @@ def delivery(request, campaign, role):
 @lead_view("edit")
 @require_POST
 def delivery_cancel(request, campaign, role):
-    try:
-        delivery_run_cancel(campaign=campaign, actor=request.user)
-    except ValidationError as error:
-        messages.error(request, _error_messages(error))
-    else:
-        messages.success(request, _("Delivery cancelled. Copies not sent yet will not be sent."))
+    lead_action(
+        request,
+        partial(delivery_run_cancel, campaign=campaign, actor=request.user),
+        _("Delivery cancelled. Copies not sent yet will not be sent."),
+    )
     return redirect("lead:delivery", slug=campaign.slug)
 
 
 @lead_view("edit")
 @require_POST
 def delivery_resume(request, campaign, role):
-    try:
-        delivery_run_resume(campaign=campaign, actor=request.user)
-    except ValidationError as error:
-        messages.error(request, _error_messages(error))
-    else:
-        messages.success(request, _("Delivery restarted."))
+    lead_action(
+        request,
+        partial(delivery_run_resume, campaign=campaign, actor=request.user),
+        _("Delivery restarted."),
+    )
     return redirect("lead:delivery", slug=campaign.slug)
 
 
@@ -361,16 +359,14 @@ def delivery_bundle(request, campaign, role):
 @lead_view("edit")
 @require_POST
 def delivery_mailed(request, campaign, role):
-    try:
-        count = print_bundle_mark_mailed(campaign=campaign, actor=request.user)
-    except ValidationError as error:
-        messages.error(request, _error_messages(error))
-    else:
-        messages.success(
-            request,
+    lead_action(
+        request,
+        partial(print_bundle_mark_mailed, campaign=campaign, actor=request.user),
+        lambda count: (
             ngettext(
                 "%(count)d copy marked as mailed.", "%(count)d copies marked as mailed.", count
             )
-            % {"count": count},
-        )
+            % {"count": count}
+        ),
+    )
     return redirect("lead:delivery", slug=campaign.slug)

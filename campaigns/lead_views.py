@@ -4,6 +4,8 @@ Every view that names a campaign is wrapped in `permissions.lead_view`, which se
 anonymous visitors to sign in and gives a 404 to leads without the needed role.
 """
 
+from collections.abc import Callable
+from functools import partial
 from urllib.parse import urlencode
 
 from allauth.mfa.utils import is_mfa_enabled
@@ -77,6 +79,18 @@ def _error_messages(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
+def lead_action[T](request, action: Callable[[], T], success: str | Callable[[T], str]) -> bool:
+    """Do what a lead's button asks. The service's refusal (a ValidationError) becomes an
+    error message, what it did a success message (`success`, or `success(result)`)."""
+    try:
+        result = action()
+    except ValidationError as error:
+        messages.error(request, _error_messages(error))
+        return False
+    messages.success(request, success(result) if callable(success) else success)
+    return True
+
+
 # --- My campaigns, new campaign, invitations ------------------------------------------------
 
 
@@ -144,14 +158,12 @@ def invitation_accept(request, token):
                 "signup_url": f"{reverse('account_signup')}?{urlencode({'next': request.path})}",
             },
         )
-    if request.method == "POST":
-        try:
-            roles.invitation_accept(invitation=invitation, user=request.user)
-        except ValidationError as error:
-            messages.error(request, _error_messages(error))
-        else:
-            messages.success(request, _("You are now a co-lead of this campaign."))
-            return redirect("lead:dashboard", slug=invitation.campaign.slug)
+    if request.method == "POST" and lead_action(
+        request,
+        partial(roles.invitation_accept, invitation=invitation, user=request.user),
+        _("You are now a co-lead of this campaign."),
+    ):
+        return redirect("lead:dashboard", slug=invitation.campaign.slug)
     return render(request, "lead/invitation.html", {"invitation": invitation})
 
 
@@ -223,20 +235,16 @@ def dashboard(request, campaign, role):
 @require_POST
 def archive(request, campaign, role):
     """An owner ends the campaign; its signers' contact data goes RETENTION_DAYS later."""
-    try:
-        campaign_archive(campaign=campaign, actor=request.user)
-    except ValidationError as error:
-        messages.error(request, _error_messages(error))
-    else:
-        messages.success(
-            request,
-            ngettext(
-                "Campaign archived. Signers' contact data will be anonymized in %(days)d day.",
-                "Campaign archived. Signers' contact data will be anonymized in %(days)d days.",
-                settings.RETENTION_DAYS,
-            )
-            % {"days": settings.RETENTION_DAYS},
+    lead_action(
+        request,
+        partial(campaign_archive, campaign=campaign, actor=request.user),
+        ngettext(
+            "Campaign archived. Signers' contact data will be anonymized in %(days)d day.",
+            "Campaign archived. Signers' contact data will be anonymized in %(days)d days.",
+            settings.RETENTION_DAYS,
         )
+        % {"days": settings.RETENTION_DAYS},
+    )
     return redirect("lead:dashboard", slug=campaign.slug)
 
 
@@ -244,22 +252,20 @@ def archive(request, campaign, role):
 @require_POST
 def anonymize(request, campaign, role):
     """An owner anonymizes an archived campaign's contact data without waiting."""
-    try:
-        count = campaign_contact_data_anonymize(
-            campaign=campaign, actor=request.user, trigger="owner"
-        )
-    except ValidationError as error:
-        messages.error(request, _error_messages(error))
-    else:
-        messages.success(
-            request,
+    lead_action(
+        request,
+        partial(
+            campaign_contact_data_anonymize, campaign=campaign, actor=request.user, trigger="owner"
+        ),
+        lambda count: (
             ngettext(
                 "Contact data of %(count)d signature anonymized.",
                 "Contact data of %(count)d signatures anonymized.",
                 count,
             )
-            % {"count": count},
-        )
+            % {"count": count}
+        ),
+    )
     return redirect("lead:dashboard", slug=campaign.slug)
 
 
@@ -281,14 +287,12 @@ def settings_edit(request, campaign, role):
 @lead_view("edit")
 @require_POST
 def status_change(request, campaign, role):
-    try:
-        campaign_status_change(
-            campaign=campaign, actor=request.user, status=request.POST.get("status", "")
-        )
-    except ValidationError as error:
-        messages.error(request, _error_messages(error))
-    else:
-        messages.success(request, _("Sign-on status changed."))
+    status = request.POST.get("status", "")
+    lead_action(
+        request,
+        partial(campaign_status_change, campaign=campaign, actor=request.user, status=status),
+        _("Sign-on status changed."),
+    )
     return redirect("lead:dashboard", slug=campaign.slug)
 
 
@@ -557,27 +561,26 @@ def signatures_merge(request, campaign, role):
     if request.method == "POST" and form.is_valid():
         by_id = {s.pk: s for s in candidates}
         survivor = by_id.get(form.cleaned_data["survivor"])
-        try:
-            if survivor is None:
-                raise ValidationError(_("Choose one of the listed entries to keep."))
-            result = moderation.signatures_merge(
+        if survivor is None:
+            messages.error(request, _("Choose one of the listed entries to keep."))
+        elif lead_action(
+            request,
+            partial(
+                moderation.signatures_merge,
                 campaign=campaign,
                 actor=request.user,
                 survivor=survivor,
                 duplicates=[s for s in candidates if s.pk != survivor.pk],
-            )
-        except ValidationError as error:
-            messages.error(request, _error_messages(error))
-        else:
-            messages.success(
-                request,
+            ),
+            lambda result: (
                 ngettext(
                     "%(count)d entry merged into %(name)s.",
                     "%(count)d entries merged into %(name)s.",
                     result.changed,
                 )
-                % {"count": result.changed, "name": survivor.public_name},
-            )
+                % {"count": result.changed, "name": survivor.public_name}
+            ),
+        ):
             return redirect("lead:signature", slug=campaign.slug, pk=survivor.pk)
     return render(
         request,
@@ -691,24 +694,27 @@ def invalidate(request, campaign, role):
 @lead_view("edit")
 @require_POST
 def undo(request, campaign, role):
-    try:
-        result = moderation.bulk_action_undo(campaign=campaign, actor=request.user)
-    except ValidationError as error:
-        messages.error(request, _error_messages(error))
-    else:
-        message = ngettext(
-            "Undone: %(count)d signature put back.",
-            "Undone: %(count)d signatures put back.",
-            result.changed,
-        ) % {"count": result.changed}
-        if result.skipped:
-            message += " " + ngettext(
-                "%(count)d had changed since and kept its newer state.",
-                "%(count)d had changed since and kept their newer state.",
-                result.skipped,
-            ) % {"count": result.skipped}
-        messages.success(request, message)
+    lead_action(
+        request,
+        partial(moderation.bulk_action_undo, campaign=campaign, actor=request.user),
+        _undo_message,
+    )
     return redirect("lead:signatures", slug=campaign.slug)
+
+
+def _undo_message(result) -> str:
+    message = ngettext(
+        "Undone: %(count)d signature put back.",
+        "Undone: %(count)d signatures put back.",
+        result.changed,
+    ) % {"count": result.changed}
+    if result.skipped:
+        message += " " + ngettext(
+            "%(count)d had changed since and kept its newer state.",
+            "%(count)d had changed since and kept their newer state.",
+            result.skipped,
+        ) % {"count": result.skipped}
+    return message
 
 
 @lead_view("edit")
