@@ -80,13 +80,13 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
-    from django.utils import timezone
 
     call_command("migrate", verbosity=0)
     from campaigns.delivery import delivery_run_create
-    from campaigns.models import Campaign, CampaignRecipient, Delivery, Legislator
+    from campaigns.models import Campaign, Delivery
     from campaigns.services import campaign_create
     from signatories.models import Signature
+    from tests.factories import make_recipients
 
     campaign = campaign_create(
         slug="bench",
@@ -111,33 +111,7 @@ def main() -> None:
         )
         for n in range(args.signers)
     )
-    now = timezone.now()
-    Legislator.objects.bulk_create(
-        Legislator(
-            source="openstates",
-            source_id=f"bench-{n}",
-            name=f"Member {n}",
-            family_name=f"Member{n}",
-            sort_name=f"Member {n}",
-            title="Senator",
-            body="Washington State Senate",
-            jurisdiction="wa",
-            jurisdiction_name="Washington",
-            state="WA",
-            chamber="upper",
-            district=str(n),
-            email=f"office{n}@leg.example",
-            offices=[{"classification": "capitol", "address": "PO Box 40400, Olympia, WA 98504"}],
-            source_hash="0" * 64,
-            imported_at=now,
-            updated_at=now,
-        )
-        for n in range(args.offices)
-    )
-    CampaignRecipient.objects.bulk_create(
-        CampaignRecipient(campaign=campaign, legislator=legislator)
-        for legislator in Legislator.objects.all()
-    )
+    make_recipients(campaign=campaign, count=args.offices, tag="bench")
 
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.1", "-v", "0"],

@@ -3,8 +3,9 @@
 import itertools
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from campaigns.models import Campaign, Legislator
+from campaigns.models import Campaign, CampaignRecipient, Legislator
 from campaigns.services import campaign_create
 from signatories.models import Signature
 from signatories.normalize import organization_key
@@ -84,3 +85,36 @@ def make_legislator(**fields):
     }
     defaults.update(fields)
     return Legislator.objects.create(**defaults)
+
+
+def make_recipients(*, campaign, count: int, tag: str) -> None:
+    """`count` offices with an email (Washington senators "Member 000"...), chosen as the
+    campaign's recipients: two bulk inserts, for tests and benchmarks of many offices."""
+    now = timezone.now()
+    legislators = Legislator.objects.bulk_create(
+        Legislator(
+            source=Legislator.Source.OPENSTATES,
+            source_id=f"ocd-person/{tag}-{n}",
+            name=f"Member {n:03d}",
+            family_name=f"Member{n:03d}",
+            sort_name=f"Member {n:03d}",
+            title="Senator",
+            body="Washington State Senate",
+            jurisdiction="wa",
+            jurisdiction_name="Washington",
+            state="WA",
+            chamber=Legislator.Chamber.UPPER,
+            district=str(n),
+            email=f"office{n:03d}@leg.example",
+            offices=[{"classification": "capitol", "address": "PO Box 40400, Olympia, WA 98504"}],
+            source_hash="0" * 64,
+            imported_at=now,
+            updated_at=now,
+        )
+        for n in range(count)
+    )
+    if not all(legislator.pk for legislator in legislators):  # backends without RETURNING
+        legislators = Legislator.objects.filter(source_id__startswith=f"ocd-person/{tag}-")
+    CampaignRecipient.objects.bulk_create(
+        CampaignRecipient(campaign=campaign, legislator=legislator) for legislator in legislators
+    )

@@ -25,11 +25,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings as django_settings
 from django.db import connection
-from django.utils import timezone
 
 from campaigns.delivery import delivery_run_create
-from campaigns.models import Campaign, CampaignRecipient, Delivery, DeliveryRun, Legislator
-from tests.factories import make_campaign, make_signature
+from campaigns.models import Campaign, Delivery, DeliveryRun
+from tests.factories import make_campaign, make_recipients, make_signature
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
 
@@ -163,32 +162,7 @@ def _world() -> Campaign:
     )
     make_signature(campaign=campaign, organization_name="Harbor Light Collective")
     make_signature(campaign=campaign, organization_name="Río Grande Mutual Aid", state="TX")
-    now = timezone.now()
-    Legislator.objects.bulk_create(
-        Legislator(
-            source="openstates",
-            source_id=f"ocd-person/worker-test-{n}",
-            name=f"Member {n:03d}",
-            family_name=f"Member{n:03d}",
-            sort_name=f"Member {n:03d}",
-            title="Senator",
-            body="Washington State Senate",
-            jurisdiction="wa",
-            jurisdiction_name="Washington",
-            state="WA",
-            chamber="upper",
-            district=str(n),
-            email=f"office{n:03d}@leg.example",
-            source_hash="0" * 64,
-            imported_at=now,
-            updated_at=now,
-        )
-        for n in range(RECIPIENTS)
-    )
-    CampaignRecipient.objects.bulk_create(
-        CampaignRecipient(campaign=campaign, legislator=legislator)
-        for legislator in Legislator.objects.filter(source_id__startswith="ocd-person/worker-test-")
-    )
+    make_recipients(campaign=campaign, count=RECIPIENTS, tag="worker-test")
     return campaign
 
 
