@@ -39,14 +39,17 @@ class Signature(models.Model):
         GOVERNMENT = "government", _("Government or public agency")
         OTHER = "other", _("Other")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="signatures")
+    # Indexed by the (campaign, ...) indexes below, which all start with it.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="signatures", db_index=False
+    )
     kind = models.CharField(max_length=12, choices=Kind, default=Kind.ORGANIZATION)
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
 
     # Public identity.
     organization_name = models.CharField(max_length=200, blank=True)
     organization_key = models.CharField(
-        max_length=200, blank=True, db_index=True, help_text="Normalized name, for duplicates."
+        max_length=200, blank=True, help_text="Normalized name, for duplicates."
     )
     display_name = models.CharField(
         max_length=200, blank=True, help_text=_("Overrides the public name when set by a lead.")
@@ -66,8 +69,8 @@ class Signature(models.Model):
     signer_name = models.CharField(max_length=200, blank=True)
     signer_title = models.CharField(max_length=200, blank=True)
     email = models.EmailField(max_length=254, blank=True)
-    email_canonical = models.CharField(max_length=254, blank=True, db_index=True)
-    ip_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    email_canonical = models.CharField(max_length=254, blank=True)
+    ip_hash = models.CharField(max_length=64, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     language = models.CharField(max_length=8, default="en")
 
@@ -119,7 +122,18 @@ class Signature(models.Model):
                 name="one_live_signature_per_email",
             ),
         ]
-        indexes = [models.Index(fields=["campaign", "status"], name="signature_campaign_status")]
+        # Declared here rather than with db_index=True: on PostgreSQL that also adds a
+        # second "_like" index to every text column, which no query here uses (searches are
+        # case-insensitive or by suffix) and which every sign-on would write to.
+        indexes = [
+            models.Index(fields=["campaign", "status"], name="signature_campaign_status"),
+            # A possible duplicate: the same organization and state in a campaign.
+            models.Index(fields=["campaign", "organization_key"], name="signature_campaign_org"),
+            # Bulk invalidation and the moderation queue's groups, by address hash.
+            models.Index(fields=["campaign", "ip_hash"], name="signature_campaign_ip"),
+            # A signer's data request finds every campaign they signed.
+            models.Index(fields=["email_canonical"], name="signature_email"),
+        ]
 
     def __str__(self):
         return self.public_name
