@@ -790,6 +790,17 @@ def _render_cover(shared: _Shared, recipient: Recipient, *, total_pages: int):
     return _render(render_to_string("pdf/cover.html", context))
 
 
+def _cover_objects(cover):
+    """The cover's PDF objects as WeasyPrint builds them, before `write_pdf` would serialize
+    and compress them into a file that the merge would only parse back (see pdf_merge).
+    Tagged, without the PDF/UA metadata: the copy keeps the letter's."""
+    from weasyprint import DEFAULT_OPTIONS
+    from weasyprint.pdf import generate_pdf
+
+    options = {**DEFAULT_OPTIONS, "pdf_tags": True, "pdf_version": "1.7"}
+    return generate_pdf(cover, None, 1, **options)
+
+
 def _state_code(jurisdiction: str) -> str:
     wanted = jurisdiction.strip().casefold()
     for code, name in US_STATES.items():
@@ -900,9 +911,7 @@ def pdf_build_batch(
                     if len(cover.pages) == cover_pages:
                         break
                     cover_pages = len(cover.pages)
-                # Tags without the PDF/UA metadata: the copy keeps the letter's.
-                cover_pdf = cover.write_pdf(pdf_tags=True, pdf_version="1.7")
-                content = letter.with_cover(cover_pdf)
+                content = letter.with_cover(_cover_objects(cover))
             built = _store(campaign, key, content, total)
         yield recipient, built
 
