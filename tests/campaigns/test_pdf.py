@@ -226,16 +226,16 @@ def test_a_recipients_copy_starts_with_their_cover_and_the_shared_pages_follow()
 
 
 @pytest.mark.django_db
-def test_a_batch_lays_the_shared_letter_out_once(monkeypatch):
+def test_a_batch_lays_the_shared_letter_out_once_and_its_covers_together(monkeypatch):
     campaign = _campaign()
     _sign_all(campaign)
     shared_renders, cover_renders = [], []
-    render_shared, render_cover = pdf._render_shared, pdf._render_cover
+    render_shared, render_covers = pdf._render_shared, pdf._render_covers
     monkeypatch.setattr(
         pdf, "_render_shared", lambda *a, **k: shared_renders.append(1) or render_shared(*a, **k)
     )
     monkeypatch.setattr(
-        pdf, "_render_cover", lambda *a, **k: cover_renders.append(1) or render_cover(*a, **k)
+        pdf, "_render_covers", lambda *a, **k: cover_renders.append(1) or render_covers(*a, **k)
     )
     recipients = [
         Recipient(key=f"r{n}", name=f"Legislator {n}", chamber="Oregon State Senate")
@@ -243,10 +243,12 @@ def test_a_batch_lays_the_shared_letter_out_once(monkeypatch):
     ]
     copies = dict(pdf_build_batch(campaign=campaign, recipients=recipients))
     assert len(shared_renders) == 1
-    assert len(cover_renders) == 3
+    assert len(cover_renders) == 1
     assert len({built.sha256 for built in copies.values()}) == 3
     for recipient, built in copies.items():
-        assert recipient.name in page_texts(built)[0]
+        pages = page_texts(built)
+        assert recipient.name in pages[0] and f"Page 1 of {built.page_count}" in pages[0]
+        assert all(other.name not in pages[0] for other in recipients if other != recipient)
         assert structure_problems(reader(built)) == []
 
 
@@ -264,6 +266,44 @@ def test_a_long_cover_pushes_the_letter_back_and_numbers_stay_right():
     for number, page in enumerate(pages, start=1):
         assert f"Page {number} of {len(pages)}" in page
     assert structure_problems(reader(built)) == []
+
+
+@pytest.mark.django_db
+def test_a_long_cover_among_others_is_laid_out_alone_and_every_copy_is_numbered_right():
+    campaign = _campaign()
+    _sign_all(campaign)
+    wordy = Recipient(key="wordy", name="Wordy Doe", address_lines=("Line",) * 70)
+    recipients = [JANE, wordy, Recipient(key="john", name="John Roe")]
+    copies = dict(pdf_build_batch(campaign=campaign, recipients=recipients))
+    letter_pages = pdf_build(campaign=campaign).page_count
+    for recipient, built in copies.items():
+        cover_pages = 2 if recipient == wordy else 1
+        assert built.page_count == letter_pages + cover_pages
+        pages = page_texts(built)
+        assert recipient.name in pages[0] and "Fund Survivor Housing" in pages[cover_pages]
+        for number, page in enumerate(pages, start=1):
+            assert f"Page {number} of {built.page_count}" in page
+
+
+@pytest.mark.django_db
+def test_a_copy_that_cannot_be_built_fails_in_its_turn_after_the_ones_before(monkeypatch):
+    """Delivery records each copy as it comes and blames a failure on the next one."""
+    campaign = _campaign()
+    _sign_all(campaign)
+    render = pdf._render
+
+    def failing_render(html):
+        if "Broken Office" in html:
+            raise RuntimeError("cannot lay this cover out")
+        return render(html)
+
+    monkeypatch.setattr(pdf, "_render", failing_render)
+    broken = Recipient(key="broken", name="Broken Office")
+    builds = pdf_build_batch(campaign=campaign, recipients=[JANE, broken, JANE])
+    recipient, built = next(builds)
+    assert recipient == JANE and "Jane Doe" in page_texts(built)[0]
+    with pytest.raises(RuntimeError, match="cannot lay this cover out"):
+        next(builds)
 
 
 @pytest.mark.django_db
