@@ -161,6 +161,7 @@ def recipients(request, campaign, role):
             page_query=_without_page(request.GET),
             plan=delivery_plan(campaign=campaign),
             run=delivery_run_latest(campaign=campaign),
+            directory_empty=not Legislator.objects.filter(active=True).exists(),
         ),
     )
 

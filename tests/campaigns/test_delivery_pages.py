@@ -68,6 +68,14 @@ def directory():
     return {"people": people, "committee": committee}
 
 
+def test_an_empty_directory_tells_the_lead_how_it_gets_filled(client):
+    campaign = make_send_world(emails=0, posts=0).campaign
+    client.force_login(_lead(campaign))
+    assert "import_legislators" in _text(client.get(_url("recipients", campaign)))
+    make_legislator()
+    assert "import_legislators" not in _text(client.get(_url("recipients", campaign)))
+
+
 def test_the_recipients_page_counts_email_and_print_and_mail(client, directory):
     world = make_send_world(emails=2, posts=1)
     client.force_login(_lead(world.campaign, "viewer"))
