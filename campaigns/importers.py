@@ -12,8 +12,10 @@ files writes nothing.
 Which role is current: a legislative role (`upper`, `lower`, `legislature`) that has started
 (no `start_date`, or one on or before the import date) and has not ended (no `end_date`, or
 one on or after the import date). When several are current, the one that started last
-wins; on a tie, the one listed last. People with no current legislative role are skipped
-with the reason, and so retired if an earlier import had them.
+wins; on a tie, the one listed last. A role listed twice, once with an end date that has
+passed, has ended. People with no current legislative role are skipped with the reason
+(naming the office they hold now, when the file says), and so retired if an earlier
+import had them.
 """
 
 import hashlib
@@ -368,15 +370,38 @@ def _openstates_person(data, *, code: str, today: str) -> tuple[str, dict]:
     if not legislative:
         kinds = ", ".join(sorted({_text(r.get("type")) or "?" for r in roles})) or "none"
         raise _Skip(f"not a legislator (roles: {kinds})")
+    # A role listed twice, once with the end date of a resignation, has ended: the copy
+    # without the date is the one nobody updated. Copies that end before (or on) the day
+    # they start are left-overs of merged records, not resignations, and are ignored.
+    ended = {
+        _role_seat(r)
+        for _, r in legislative
+        if _text(r.get("end_date"))
+        and _day(r.get("end_date"), end=True) > _day(r.get("start_date"), end=False)
+        and not _is_current(None, r.get("end_date"), today)
+    }
     current = [
-        (i, r) for i, r in legislative if _is_current(r.get("start_date"), r.get("end_date"), today)
+        (i, r)
+        for i, r in legislative
+        if _is_current(r.get("start_date"), r.get("end_date"), today) and _role_seat(r) not in ended
     ]
     if not current:
         upcoming = [r for _, r in legislative if _day(r.get("start_date"), end=False) > today]
         if upcoming:
             raise _Skip(f"legislative role starts {_text(upcoming[0].get('start_date'))}")
-        ends = sorted(_text(r.get("end_date")) for _, r in legislative)
-        raise _Skip(f"no current legislative role (last one ended {ends[-1]})")
+        last = sorted(_text(r.get("end_date")) for _, r in legislative)[-1]
+        other = [
+            _text(r.get("type"))
+            for r in roles
+            if _text(r.get("type")) not in LEGISLATIVE_ROLES
+            and _is_current(r.get("start_date"), r.get("end_date"), today)
+        ]
+        if other:
+            raise _Skip(
+                f"not a legislator now (current role: {', '.join(other)}; "
+                f"last legislative role ended {last})"
+            )
+        raise _Skip(f"no current legislative role (last one ended {last})")
     _, role = max(current, key=lambda item: (_day(item[1].get("start_date"), end=False), item[0]))
 
     role_jurisdiction = _text(role.get("jurisdiction"))
@@ -387,15 +412,20 @@ def _openstates_person(data, *, code: str, today: str) -> tuple[str, dict]:
     chamber = _text(role.get("type"))
     title, body = _state_title_and_body(code, chamber)
     email, form, dropped = _email_or_form(data.get("email"))
-    website = ""
+    website, homepage = "", ""
     for link in data.get("links") or []:
         url = _text(link.get("url")) if isinstance(link, dict) else ""
+        note = _text(link.get("note")).lower() if isinstance(link, dict) else ""
         if not _is_url(url):
             continue
-        if "contact" in _text(link.get("note")).lower():
+        if "contact" in note:
             form = form or url
-        elif not website:
+        elif "homepage" in note:
+            homepage = homepage or url
+        elif not website and "map" not in note:
+            # Vermont lists each member's district map PDF among the links.
             website = url
+    website = homepage or website
 
     given, family = _text(data.get("given_name")), _text(data.get("family_name"))
     fields = {
@@ -419,6 +449,10 @@ def _openstates_person(data, *, code: str, today: str) -> tuple[str, dict]:
     if dropped:
         fields["_dropped"] = dropped
     return source_id, fields
+
+
+def _role_seat(role: dict) -> tuple[str, str, str]:
+    return (_text(role.get("type")), _text(role.get("district")), _text(role.get("start_date")))
 
 
 def _openstates_party(raw, today: str) -> str:

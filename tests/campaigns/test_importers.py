@@ -666,10 +666,10 @@ def test_importing_the_real_data_gives_exact_counts_and_a_second_import_is_a_no_
         ("dc", "no current legislative role"),
         ("dc", "no current legislative role"),  # Muriel Bowser, now in executive/
         ("dc", "not a legislator"),
-        ("ne", "no current legislative role"),  # Mike Hilgers, now attorney general
         ("ne", "not a legislator"),
         ("ne", "not a legislator"),
         ("ne", "not a legislator"),
+        ("ne", "not a legislator now"),  # Mike Hilgers, now attorney general
         ("ny", "not a legislator"),
         ("ny", "not a legislator"),
         ("ny", "not a legislator"),
