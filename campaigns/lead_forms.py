@@ -343,6 +343,18 @@ class RecipientFilterForm(forms.Form):
         self.fields["committee"].choices = [("", _("Any")), *choices.committees]
         self.fields["party"].choices = [("", _("Any")), *((p, p) for p in choices.parties)]
 
+    def clean(self):
+        data = super().clean()
+        if data.get("district") and not (data.get("jurisdiction") or data.get("state")):
+            self.add_error(
+                "district",
+                _(
+                    "Choose a legislature or a state as well: district numbers repeat from one "
+                    "state to the next."
+                ),
+            )
+        return data
+
     def filters(self) -> dict:
         """The filters given, or {} when none is (or the form is not valid)."""
         if not self.is_bound or not self.is_valid():

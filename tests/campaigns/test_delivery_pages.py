@@ -76,6 +76,20 @@ def test_an_empty_directory_tells_the_lead_how_it_gets_filled(client):
     assert "import_legislators" not in _text(client.get(_url("recipients", campaign)))
 
 
+def test_a_district_alone_asks_for_its_state_and_matches_nothing(client, directory):
+    world = make_send_world(emails=0, posts=0)
+    client.force_login(_lead(world.campaign))
+    url = _url("recipients", world.campaign)
+    page = _text(client.get(url, {"district": "1"}))
+    assert "district numbers repeat from one state to the next" in page
+    assert "matches:" not in page and "legislator matches" not in page
+    response = client.post(f"{url}?district=1", {"action": "add-matching"})
+    assert response.status_code == 302
+    assert not CampaignRecipient.objects.filter(campaign=world.campaign).exists()
+    page = _text(client.get(url, {"district": "1", "jurisdiction": "wa"}))
+    assert "1 legislator matches" in page
+
+
 def test_the_recipients_page_counts_email_and_print_and_mail(client, directory):
     world = make_send_world(emails=2, posts=1)
     client.force_login(_lead(world.campaign, "viewer"))
