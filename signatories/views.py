@@ -53,8 +53,10 @@ logger = logging.getLogger(__name__)
 _INVALID_STATUS = {"unknown": 404}
 
 
-def _public_campaign(slug: str) -> Campaign:
-    campaign = campaign_public(slug=slug)
+def _public_campaign(slug: str, *, fresh: bool = False) -> Campaign:
+    """The public campaign at `slug`, or a 404. Pages that only show it take the cached
+    copy; `fresh` reads the database, for sign-on, which acts on whether it is open."""
+    campaign = (campaign_public if fresh else campaign_public_cached)(slug=slug)
     if campaign is None:
         raise Http404
     return campaign
@@ -98,7 +100,7 @@ def sign(request, slug):
         logger.info("Sign-on refused: not from this site")
         response = render(request, "signatories/forbidden_origin.html", status=403)
         return keep_private(response)
-    campaign = _public_campaign(slug)
+    campaign = _public_campaign(slug, fresh=True)
     if not campaign.is_open:
         return _closed(request, campaign)
     form = SignOnForm(request.POST, campaign=campaign)
@@ -311,9 +313,7 @@ def signatures_json(request, slug):
 
     Region names are in the address's language (/es/c/<slug>/signatures.json in Spanish).
     """
-    campaign = campaign_public_cached(slug=slug)
-    if campaign is None:
-        raise Http404
+    campaign = _public_campaign(slug)
     version = public_list_version(campaign=campaign)
     language = translation.get_language()
     etag = f'"{campaign.pk}-{version}-{language}"'

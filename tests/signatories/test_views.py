@@ -165,6 +165,14 @@ def test_signing_a_closed_campaign_shows_a_closed_page(sign):
     assert Signature.objects.count() == 0
 
 
+def test_sign_on_asks_the_database_whether_the_campaign_is_open_not_the_pages_cache(client, sign):
+    campaign = make_campaign()
+    assert client.get(f"/c/{campaign.slug}/signatures.json").status_code == 200  # cached now
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.CLOSED)
+    assert sign(campaign).status_code == 403
+    assert Signature.objects.count() == 0
+
+
 def test_a_get_of_the_sign_url_goes_back_to_the_form(client):
     campaign = make_campaign()
     response = client.get(f"/c/{campaign.slug}/sign/")
