@@ -22,16 +22,17 @@ def tracking_webhook_secret(app_configs, **kwargs):
 
 @register(Tags.caches, deploy=True)
 def shared_cache(app_configs, **kwargs):
-    """Production runs several processes (web processes, task workers). With a per-process
-    cache each one keeps its own copy of the public pages and its own rate-limit counts."""
+    """Production runs several processes (web processes, task workers): they must share
+    the public pages' versions and the rate-limit counts."""
     backend = settings.CACHES["default"]["BACKEND"]
     if not settings.PRODUCTION or not backend.endswith(("LocMemCache", "DummyCache")):
         return []
     return [
         Warning(
-            "PRODUCTION=true with a per-process cache (CACHE_URL is not redis://...): a "
+            "PRODUCTION=true without a shared cache (CACHE_URL is locmem:// or dummy://): a "
             "signature confirmed or a campaign closed in one process would not show on pages "
-            "another process serves, and each process would count rate limits on its own.",
+            "another process serves, and rate limits would be counted per process (locmem) "
+            "or not at all (dummy).",
             hint="Set CACHE_URL=redis://host:6379/1 (the same for every process).",
             id="campaigns.W002",
         )
