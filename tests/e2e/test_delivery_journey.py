@@ -18,7 +18,7 @@ from campaigns.models import Campaign, Delivery, DeliveryRun
 from tests.factories import make_campaign, make_legislator, make_signature
 from tests.lead import make_verified_user
 
-from .browser import PHONE, Journey
+from .browser import DESKTOP, PHONE, Journey
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -90,6 +90,11 @@ def _read_the_report(j: Journey) -> tuple[list[str], list[str]]:
     assert "Latest delivery: Completed" in report
     assert "Download the print-and-mail bundle (ZIP)" in report
     fingerprints = page.locator(".delivery-table code.hash").all_inner_texts()
+    # On a phone the table scrolls sideways in its region; at desktop width it fits.
+    page.set_viewport_size(DESKTOP)
+    region = page.locator(".table-scroll:has(.delivery-table)")
+    assert region.evaluate("r => r.scrollWidth - r.clientWidth") <= 0
+    page.set_viewport_size(PHONE)
     page.get_by_role("link", name="The public delivery receipt").click()
     page.wait_for_url("**/receipt/")
     j.step("receipt")
@@ -112,7 +117,11 @@ def test_a_lead_chooses_recipients_sends_the_letter_and_reads_the_report(
     for name in ("Harbor Light Collective", "Río Grande Mutual Aid", "Zoë Müller Foundation"):
         make_signature(campaign=campaign, organization_name=name)
     for n in range(3):
-        make_legislator(name=f"Washington Senator {n}", district=str(n + 1))
+        make_legislator(
+            name=f"Washington Senator {n}",
+            district=str(n + 1),
+            email=f"senator.washingtonsenator{n}@leg.example.org",  # as long as real ones
+        )
     make_legislator(name="Postal Only Senator", district="9", email="")
     make_legislator(
         name="Oregon Senator", jurisdiction="or", jurisdiction_name="Oregon", state="OR"
